@@ -1,0 +1,108 @@
+// Engine: the queue logic shared by Queue and Scheduler: enqueue with the
+// processor hooks, claiming the next task, recording how runs end, retries
+// through the scheduler, promotion of due tasks, and Kue's job model. It
+// talks to persistence only through state::Store, so it holds no SQL.
+//
+// Thread-safety: safe for concurrent use; the Store serializes transactions
+// and the child table has its own mutex.
+#ifndef TASKQUEUE_SRC_ENGINE_H_
+#define TASKQUEUE_SRC_ENGINE_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "state/store.h"
+#include "taskqueue/options.h"
+#include "taskqueue/processor.h"
+#include "taskqueue/queue.h"
+#include "taskqueue/scheduler.h"
+
+namespace taskqueue {
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  static Result<std::shared_ptr<Engine>> Open(const QueueOptions& options);
+
+  const QueueOptions& options() const { return options_; }
+  state::Store& store() { return *store_; }
+  ProcessorRegistry& registry() const { return *registry_; }
+  Clock& clock() const { return *clock_; }
+  int64_t Now() const { return clock_->NowMillis(); }
+  std::filesystem::path OutputDir() const;
+  std::filesystem::path OutputPath(int64_t id) const;
+
+  // --- Enqueue (engine_enqueue.cc) ----------------------------------------
+  Result<std::vector<EnqueueOutcome>> Enqueue(const std::vector<std::string>& commands,
+                                              const TaskOptions& options);
+  // Queues an already built task (a scheduled one coming due) inside `txn`:
+  // unknown commands and invalid args are failed into history instead of
+  // being refused, so they never block what comes after them.
+  EnqueueOutcome EnqueueExisting(state::QueueTxn& txn, Task task);
+  // Builds a Task from a command string and options (no id yet).
+  Result<Task> BuildTask(std::string_view command, const TaskOptions& options,
+                         const Processor** processor_out = nullptr) const;
+
+  // --- Running (engine_run.cc) ---------------------------------------------
+  Result<std::optional<Task>> ClaimNext(const ClaimOptions& options);
+  Status FinishTask(int64_t id, const RunOutcome& outcome);
+  Status SetTaskProcess(int64_t id, int64_t pid, int64_t start_time, const std::string& boot_id);
+  Result<bool> HasWorkToDo();
+  Result<bool> ProcessNextTask();
+  Status FinishAllProcessing();
+
+  // --- Kue's job model (queue.cc) -------------------------------------------
+  Status Progress(int64_t id, int64_t done, int64_t total, const std::string& data);
+  Status Log(int64_t id, const std::string& line);
+
+  // --- Scheduler (engine_schedule.cc) --------------------------------------
+  Result<Task> Schedule(std::string_view command, const ScheduleOptions& options);
+  Result<int64_t> PromoteDue(Queue& queue);
+  Result<std::vector<std::string>> FlushAll();
+
+  // --- Settings -------------------------------------------------------------
+  Result<QueueSettings> Settings();
+  static QueueSettings SettingsFrom(state::QueueTxn& txn);
+  Status SetSetting(const std::string& key, const std::string& value);
+  Status SetPaused(bool paused);
+
+  // Appends an event inside `txn`.
+  void Emit(state::QueueTxn& txn, const std::string& type, int64_t task_id,
+            const std::string& data_json = "{}");
+  // The text a task is found by in search.
+  static std::string SearchText(const Task& task);
+  // Moves deferred tasks back to waiting (their tags may have been released).
+  void ResumeDeferred(state::QueueTxn& txn);
+
+ private:
+  Engine(QueueOptions options, std::unique_ptr<state::Store> store);
+  Status MoveToScheduler(Task task, int64_t run_at);
+  Result<bool> RunInProcess(const Task& task, const Processor& processor);
+  Status ReapChildren(bool block);
+
+  QueueOptions options_;
+  std::unique_ptr<state::Store> store_;
+  std::shared_ptr<ProcessorRegistry> registry_;
+  Clock* clock_;
+
+  // Children started by ProcessNextTask in this process.
+  struct Child {
+    int64_t task_id;
+    int64_t deadline_ms;
+    bool term_sent = false;
+    int64_t kill_at_ms = 0;
+  };
+  std::mutex children_mu_;
+  std::map<pid_t, Child> children_;
+};
+
+// The dupe key of the default IsDupe: command and args, unambiguously joined.
+std::string DupeKey(const std::string& command, const std::vector<std::string>& args);
+
+}  // namespace taskqueue
+
+#endif  // TASKQUEUE_SRC_ENGINE_H_

@@ -1,0 +1,123 @@
+// The scheduler's side of the engine: scheduling, promotion of due tasks and
+// retries. A task moving between the two files is written to its
+// destination first and removed from its source second, under the
+// cross-file lock, so a crash in between leaves two copies (resolved the
+// next time the task is promoted or recovered), never none.
+
+#include <nlohmann/json.hpp>
+
+#include "engine.h"
+
+namespace taskqueue {
+
+Result<Task> Engine::Schedule(std::string_view command, const ScheduleOptions& options) {
+  const Processor* processor = nullptr;
+  auto built = BuildTask(command, options.task, &processor);
+  if (!built.ok()) return built.status();
+  Task task = std::move(built).value();
+  if (!processor->IsValidArgs(task)) {
+    return Status::InvalidArgument("Requested command [" + task.full_command() +
+                                   "] has invalid arguments.");
+  }
+  task.ns = "TaskQueue-Scheduler";
+  task.state = TaskState::kScheduled;
+  task.run_at = options.at_millis ? *options.at_millis : Now() + options.delay_seconds * 1000;
+  TQ_RETURN_IF_ERROR(store_->WithQueue(true, [&](state::QueueTxn& txn) {
+    task.id = txn.AllocateId();
+    task.seq = txn.AllocateSeq();
+    Emit(txn, "schedule", task.id,
+         nlohmann::json{{"command", task.full_command()}, {"run_at", *task.run_at}}.dump());
+    return Status::OK();
+  }));
+  TQ_RETURN_IF_ERROR(store_->WithSched(true, [&](state::SchedTxn& txn) {
+    txn.Insert(task, "");
+    return Status::OK();
+  }));
+  return task;
+}
+
+Status Engine::MoveToScheduler(Task task, int64_t run_at) {
+  return store_->WithCrossFileLock([&]() -> Status {
+    Task scheduled = task;
+    scheduled.state = TaskState::kScheduled;
+    scheduled.run_at = run_at;
+    scheduled.pid = 0;
+    scheduled.pid_start_time = 0;
+    scheduled.runner_pid = 0;
+    scheduled.deferral_tags.clear();
+    TQ_RETURN_IF_ERROR(store_->WithSched(true, [&](state::SchedTxn& txn) {
+      txn.Insert(scheduled, "");
+      return Status::OK();
+    }));
+    return store_->WithQueue(true, [&](state::QueueTxn& txn) {
+      auto current = txn.Get(task.id);
+      if (current && current->state == TaskState::kProcessing) txn.Delete(task.id);
+      Emit(txn, "failed_attempt", task.id,
+           nlohmann::json{{"error", task.error},
+                          {"attempt", task.attempts_made},
+                          {"retry_at", run_at}}
+               .dump());
+      ResumeDeferred(txn);
+      return Status::OK();
+    });
+  });
+}
+
+Result<int64_t> Engine::PromoteDue(Queue& queue) {
+  (void)queue;  // the queue shares this engine's files
+  int64_t moved = 0;
+  Status st = store_->WithCrossFileLock([&]() -> Status {
+    for (;;) {
+      std::vector<Task> due;
+      TQ_RETURN_IF_ERROR(store_->WithSched(false, [&](state::SchedTxn& txn) {
+        due = txn.Due(Now(), 500);
+        return Status::OK();
+      }));
+      if (due.empty()) return Status::OK();
+      TQ_RETURN_IF_ERROR(store_->WithQueue(true, [&](state::QueueTxn& txn) {
+        for (const auto& t : due) {
+          // Already in the queue: a promotion interrupted by a crash after
+          // its queue write. Only the schedule entry is left to remove.
+          if (txn.Get(t.id)) continue;
+          (void)EnqueueExisting(txn, t);
+        }
+        return Status::OK();
+      }));
+      TQ_RETURN_IF_ERROR(store_->WithSched(true, [&](state::SchedTxn& txn) {
+        for (const auto& t : due) txn.Delete(t.id);
+        return Status::OK();
+      }));
+      moved += static_cast<int64_t>(due.size());
+    }
+  });
+  if (!st.ok()) return st;
+  return moved;
+}
+
+Result<std::vector<std::string>> Engine::FlushAll() {
+  std::vector<std::string> queued;
+  Status st = store_->WithCrossFileLock([&]() -> Status {
+    std::vector<Task> all;
+    TQ_RETURN_IF_ERROR(store_->WithSched(false, [&](state::SchedTxn& txn) {
+      all = txn.InTimeOrder(0);
+      return Status::OK();
+    }));
+    if (all.empty()) return Status::OK();
+    TQ_RETURN_IF_ERROR(store_->WithQueue(true, [&](state::QueueTxn& txn) {
+      for (const auto& t : all) {
+        if (txn.Get(t.id)) continue;
+        auto o = EnqueueExisting(txn, t);
+        if (o.status.ok() && !o.duplicate) queued.push_back(t.uuid());
+      }
+      return Status::OK();
+    }));
+    return store_->WithSched(true, [&](state::SchedTxn& txn) {
+      for (const auto& t : all) txn.Delete(t.id);
+      return Status::OK();
+    });
+  });
+  if (!st.ok()) return st;
+  return queued;
+}
+
+}  // namespace taskqueue

@@ -1,0 +1,209 @@
+#include "state/sqlite_database.h"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "state/sqlite_util.h"
+
+namespace taskqueue::state {
+namespace {
+
+constexpr int kQueueAppId = 0x54515155;  // "TQQU"
+constexpr int kSchedAppId = 0x54515343;  // "TQSC"
+constexpr int kSchemaVersion = 1;
+
+const char* const kQueueSchemaSql = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES ('next_id', '1'), ('next_seq', '1');
+CREATE INDEX tasks_waiting ON tasks(priority, seq) WHERE state = 1;
+CREATE INDEX tasks_pending_dupe ON tasks(dupe_key) WHERE state IN (1, 2);
+CREATE INDEX tasks_finished ON tasks(state, finished_at) WHERE state IN (4, 5);
+CREATE TABLE logs(id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL,
+                  time INTEGER NOT NULL, line TEXT NOT NULL);
+CREATE INDEX logs_task ON logs(task_id, id);
+CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
+                    task_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX events_time ON events(time);
+CREATE VIRTUAL TABLE task_text USING fts5(text);
+CREATE VIRTUAL TABLE log_text USING fts5(line);
+)sql";
+
+const char* const kSchedSchemaSql = R"sql(
+CREATE INDEX tasks_due ON tasks(run_at, seq);
+)sql";
+
+std::string Describe(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+// Why a file could not be opened, in the words of the OS when it has some.
+Status OpenError(const std::filesystem::path& path, const std::string& sqlite_message) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      return Status::IOError("Unable to open state file " + Describe(path) + ": Is a directory");
+    }
+    if (access(path.c_str(), R_OK | W_OK) != 0) {
+      return Status::IOError("Unable to open state file " + Describe(path) + ": " +
+                             std::strerror(errno));
+    }
+  }
+  auto dir = path.parent_path();
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return Status::IOError("Unable to open state file " + Describe(path) +
+                           ": directory not writable: " + std::strerror(errno));
+  }
+  return Status::IOError("Unable to open state file " + Describe(path) + ": " + sqlite_message);
+}
+
+void ApplyConnectionSettings(SQLite::Database& db, const StoreOptions& options) {
+  // Skip the checkpoint that SQLite runs when the last connection closes: a
+  // CLI call would otherwise pay for copying the whole WAL on every exit.
+  // Checkpoints still happen automatically as the WAL grows.
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  db.setBusyTimeout(static_cast<int>(options.busy_timeout.count()));
+  db.exec(options.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
+                                                   : "PRAGMA synchronous=NORMAL");
+}
+
+// Creates the schema if the file is empty. Returns Corruption if the file
+// holds something that is not ours.
+Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, FileKind kind) {
+  const int want_app = kind == FileKind::kQueue ? kQueueAppId : kSchedAppId;
+  auto read_ids = [&db](int* app, int* version) {
+    SQLite::Statement a(db, "PRAGMA application_id");
+    a.executeStep();
+    *app = a.getColumn(0).getInt();
+    SQLite::Statement v(db, "PRAGMA user_version");
+    v.executeStep();
+    *version = v.getColumn(0).getInt();
+  };
+  int app = 0, version = 0;
+  read_ids(&app, &version);
+  if (app == want_app && version == kSchemaVersion) return Status::OK();  // fast path
+  if (app == want_app && version > kSchemaVersion) {
+    return Status::NotSupported("State file " + Describe(path) + " has schema version " +
+                                std::to_string(version) + ", newer than this program's " +
+                                std::to_string(kSchemaVersion));
+  }
+  if (app != 0 && app != want_app) {
+    return Status::Corruption("State file " + Describe(path) +
+                              " is not a taskqueue " +
+                              (kind == FileKind::kQueue ? "queue" : "scheduler") + " file");
+  }
+  // Empty (new) file: create the schema under a write lock, checking again
+  // in case another process created it first.
+  db.exec("PRAGMA journal_mode=WAL");
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    read_ids(&app, &version);
+    if (app == 0) {
+      SQLite::Statement count(db, "SELECT count(*) FROM sqlite_master");
+      count.executeStep();
+      if (count.getColumn(0).getInt64() != 0) {
+        db.exec("ROLLBACK");
+        return Status::Corruption("State file " + Describe(path) +
+                                  " is an SQLite database that taskqueue did not create");
+      }
+      db.exec(kTasksTableSql);
+      db.exec(kind == FileKind::kQueue ? kQueueSchemaSql : kSchedSchemaSql);
+      db.exec("PRAGMA application_id=" + std::to_string(want_app));
+      db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    } else if (app != want_app) {
+      db.exec("ROLLBACK");
+      return Status::Corruption("State file " + Describe(path) + " is not a taskqueue file");
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    try {
+      db.exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  return Status::OK();
+}
+
+Status MoveAside(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto broken = path;
+  broken += ".broken";
+  std::filesystem::rename(path, broken, ec);
+  if (ec) {
+    return Status::IOError("Cannot move " + Describe(path) + " aside: " + ec.message());
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    auto side = path;
+    side += suffix;
+    std::filesystem::remove(side, ec);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status EnsureStateDir(const std::filesystem::path& dir) {
+  if (dir.empty()) return Status::InvalidArgument("No state directory supplied.");
+  struct stat st;
+  if (stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return Status::IOError("State directory '" + dir.string() + "' is not a directory");
+    }
+    return Status::OK();
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Status::IOError("Cannot create state directory '" + dir.string() +
+                           "': " + ec.message());
+  }
+  chmod(dir.c_str(), 0700);
+  return Status::OK();
+}
+
+Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::path& path,
+                                                        FileKind kind,
+                                                        const StoreOptions& options) {
+  for (int round = 0; round < 2; ++round) {
+    std::unique_ptr<SQLite::Database> db;
+    try {
+      db = std::make_unique<SQLite::Database>(
+          path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
+    } catch (const SQLite::Exception& e) {
+      return OpenError(path, e.what());
+    }
+    Status status;
+    try {
+      ApplyConnectionSettings(*db, options);
+      status = EnsureSchema(*db, path, kind);
+    } catch (const SQLite::Exception& e) {
+      const int code = e.getErrorCode() & 0xff;
+      if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+        status = Status::Corruption("State file " + Describe(path) +
+                                    " is not a taskqueue database (" + e.what() + ")");
+      } else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        return Status::Busy("State file " + Describe(path) + " is locked: " + e.what());
+      } else {
+        return OpenError(path, e.what());
+      }
+    }
+    if (status.ok()) return db;
+    if (!status.IsCorruption() || !options.recover || round > 0) {
+      if (status.IsCorruption()) {
+        return Status::Corruption(status.message() +
+                                  "; use --recover to move it aside and start empty");
+      }
+      return status;
+    }
+    db.reset();
+    TQ_RETURN_IF_ERROR(MoveAside(path));
+  }
+  return Status::Corruption("State file " + Describe(path) + " could not be recovered");
+}
+
+}  // namespace taskqueue::state

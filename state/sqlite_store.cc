@@ -1,0 +1,156 @@
+// The SQLite Store: two files, a statement cache per connection, and the
+// mapping of SQLite and Boost errors to Status.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
+
+#include <boost/interprocess/exceptions.hpp>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "state/cross_file_lock.h"
+#include "state/sqlite_database.h"
+#include "state/sqlite_task_table.h"
+#include "state/store.h"
+
+namespace taskqueue::state {
+namespace {
+
+// Turns an exception escaping a transaction into a Status naming the file.
+Status FromException(const std::filesystem::path& file) {
+  try {
+    throw;
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    const std::string where = " ('" + file.string() + "')";
+    switch (code) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return Status::Busy(std::string("state file is locked by another process: ") + e.what() +
+                            where);
+      case SQLITE_FULL:
+        return Status::IOError(std::string("disk full: ") + e.what() + where);
+      case SQLITE_READONLY:
+      case SQLITE_PERM:
+      case SQLITE_CANTOPEN:
+        return Status::IOError(std::string("cannot write state file: ") + e.what() + where);
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+        return Status::Corruption(std::string("state file is damaged: ") + e.what() + where);
+      case SQLITE_ERROR:
+        return Status::InvalidArgument(std::string(e.what()) + where);
+      default:
+        return Status::IOError(std::string(e.what()) + where);
+    }
+  } catch (const boost::interprocess::interprocess_exception& e) {
+    return Status::IOError(std::string("lock failed: ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("bad JSON in state file: ") + e.what() + " ('" +
+                              file.string() + "')");
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("out of memory");
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string(e.what()) + " ('" + file.string() + "')");
+  }
+}
+
+struct Connection {
+  std::unique_ptr<SQLite::Database> db;
+  std::unique_ptr<StatementCache> cache;
+};
+
+template <typename Txn, typename Fn>
+Status RunTransaction(Connection& c, const std::filesystem::path& file, bool write, const Fn& fn) {
+  bool began = false;
+  try {
+    c.db->exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+    began = true;
+    Txn txn(*c.db, *c.cache);
+    Status status = fn(txn);
+    if (status.ok()) {
+      c.db->exec("COMMIT");
+    } else {
+      c.db->exec("ROLLBACK");
+    }
+    return status;
+  } catch (...) {
+    Status status = FromException(file);
+    if (began) {
+      try {
+        c.db->exec("ROLLBACK");
+      } catch (...) {
+        // The transaction may already be gone (SQLite rolls back on some
+        // errors by itself); nothing more to undo.
+      }
+    }
+    return status;
+  }
+}
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(StoreOptions options, Connection queue)
+      : options_(std::move(options)), queue_(std::move(queue)) {}
+
+  Status WithQueue(bool write, const std::function<Status(QueueTxn&)>& fn) override {
+    std::lock_guard<std::recursive_mutex> guard(mu_);
+    return RunTransaction<SqliteQueueTxn>(queue_, queue_file(), write, fn);
+  }
+
+  Status WithSched(bool write, const std::function<Status(SchedTxn&)>& fn) override {
+    std::lock_guard<std::recursive_mutex> guard(mu_);
+    if (!sched_.db) {
+      auto db = OpenStateFile(sched_file(), FileKind::kSched, options_);
+      if (!db.ok()) return db.status();
+      sched_.db = std::move(db).value();
+      sched_.cache = std::make_unique<StatementCache>(*sched_.db);
+    }
+    return RunTransaction<SqliteSchedTxn>(sched_, sched_file(), write, fn);
+  }
+
+  Status WithCrossFileLock(const std::function<Status()>& fn) override {
+    auto lock_path = options_.state_dir / (options_.name + ".lock");
+    return WithFileLock(lock_path, options_.busy_timeout, fn);
+  }
+
+  std::filesystem::path queue_file() const override {
+    return options_.state_dir / (options_.name + "_queue.db");
+  }
+  std::filesystem::path sched_file() const override {
+    return options_.state_dir / (options_.name + "_sched.db");
+  }
+
+  ~SqliteStore() override {
+    // Statements must go before their connections; neither may throw here.
+    try {
+      queue_.cache.reset();
+      sched_.cache.reset();
+      queue_.db.reset();
+      sched_.db.reset();
+    } catch (...) {
+    }
+  }
+
+ private:
+  StoreOptions options_;
+  // Recursive: a callback may need the other file (the caller orders them).
+  std::recursive_mutex mu_;
+  Connection queue_;
+  Connection sched_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::OpenSqlite(const StoreOptions& options) {
+  TQ_RETURN_IF_ERROR(EnsureStateDir(options.state_dir));
+  auto path = options.state_dir / (options.name + "_queue.db");
+  auto db = OpenStateFile(path, FileKind::kQueue, options);
+  if (!db.ok()) return db.status();
+  Connection c;
+  c.db = std::move(db).value();
+  c.cache = std::make_unique<StatementCache>(*c.db);
+  return std::unique_ptr<Store>(new SqliteStore(options, std::move(c)));
+}
+
+}  // namespace taskqueue::state

@@ -1,0 +1,351 @@
+#include "state/sqlite_task_table.h"
+
+#include <string>
+
+namespace taskqueue::state {
+namespace {
+
+const std::string kSelect = std::string("SELECT ") + kTaskColumns + " FROM tasks ";
+
+int StateInt(TaskState s) { return static_cast<int>(s); }
+
+}  // namespace
+
+// --- Shared tasks-table operations -------------------------------------------
+
+template <typename Base>
+std::vector<Task> SqliteTaskTable<Base>::Tasks(SQLite::Statement& stmt) {
+  std::vector<Task> out;
+  while (stmt.executeStep()) out.push_back(TaskFromRow(stmt));
+  return out;
+}
+
+template <typename Base>
+std::optional<Task> SqliteTaskTable<Base>::Get(int64_t id) {
+  auto& s = Stmt(kSelect + "WHERE id = ?");
+  s.bind(1, id);
+  if (!s.executeStep()) return std::nullopt;
+  return TaskFromRow(s);
+}
+
+template <typename Base>
+void SqliteTaskTable<Base>::Insert(const Task& task, const std::string& dupe_key) {
+  // Never INSERT OR REPLACE: a replace deletes without firing the count
+  // triggers. A row with the same id is deleted explicitly first.
+  auto& del = Stmt("DELETE FROM tasks WHERE id = ?");
+  del.bind(1, task.id);
+  del.exec();
+  auto& s = Stmt(std::string("INSERT INTO tasks(") + kTaskColumns + ") VALUES (" +
+                 kTaskPlaceholders + ")");
+  BindTask(s, task, dupe_key);
+  s.exec();
+}
+
+template <typename Base>
+void SqliteTaskTable<Base>::Update(const Task& task) {
+  auto& s = Stmt(
+      "UPDATE tasks SET state=?7, priority=?8, seq=?9, attempts_made=?10, attempts_max=?11, "
+      "backoff=?12, timeout=?13, userdata=?14, remove_on_complete=?15, run_at=?17, "
+      "started_at=?18, finished_at=?19, exit_status=?20, term_signal=?21, error=?22, "
+      "result=?23, progress=?24, progress_data=?25, pid=?26, pid_start_time=?27, "
+      "boot_id=?28, runner_pid=?29, tags=?30, ns=?2 WHERE id=?1");
+  // Binding by position fills the dupe key (?6) too; it is not updated.
+  BindTask(s, task, "");
+  s.exec();
+}
+
+template <typename Base>
+bool SqliteTaskTable<Base>::Delete(int64_t id) {
+  auto& s = Stmt("DELETE FROM tasks WHERE id = ?");
+  s.bind(1, id);
+  return s.exec() > 0;
+}
+
+template <typename Base>
+std::vector<Task> SqliteTaskTable<Base>::List(const TaskFilter& f) {
+  std::string sql = kSelect + "WHERE 1";
+  if (f.state) sql += " AND state = :state";
+  if (!f.command.empty()) sql += " AND command = :command";
+  if (f.after_id > 0) sql += f.descending ? " AND id < :after" : " AND id > :after";
+  sql += f.descending ? " ORDER BY id DESC" : " ORDER BY id";
+  sql += " LIMIT :limit OFFSET :offset";
+  auto& s = Stmt(sql);
+  if (f.state) s.bind(":state", StateInt(*f.state));
+  if (!f.command.empty()) s.bind(":command", f.command);
+  if (f.after_id > 0) s.bind(":after", f.after_id);
+  s.bind(":limit", f.limit > 0 ? f.limit : int64_t{-1});
+  s.bind(":offset", f.offset > 0 ? f.offset : int64_t{0});
+  return Tasks(s);
+}
+
+template <typename Base>
+int64_t SqliteTaskTable<Base>::Count(std::optional<TaskState> state, const std::string& command) {
+  std::string sql = "SELECT coalesce(sum(n), 0) FROM counts WHERE 1";
+  if (state) sql += " AND state = :state";
+  if (!command.empty()) sql += " AND command = :command";
+  auto& s = Stmt(sql);
+  if (state) s.bind(":state", StateInt(*state));
+  if (!command.empty()) s.bind(":command", command);
+  s.executeStep();
+  return s.getColumn(0).getInt64();
+}
+
+template class SqliteTaskTable<QueueTxn>;
+template class SqliteTaskTable<SchedTxn>;
+
+// --- Queue file ----------------------------------------------------------------
+
+int64_t SqliteQueueTxn::Increment(const char* key) {
+  auto& s = Stmt(
+      "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? "
+      "RETURNING CAST(value AS INTEGER) - 1");
+  s.bind(1, key);
+  if (!s.executeStep()) {
+    throw SQLite::Exception(std::string("counter '") + key + "' missing from the queue file");
+  }
+  int64_t v = s.getColumn(0).getInt64();
+  while (s.executeStep()) {
+  }
+  return v;
+}
+
+int64_t SqliteQueueTxn::AllocateId() { return Increment("next_id"); }
+int64_t SqliteQueueTxn::AllocateSeq() { return Increment("next_seq"); }
+
+std::optional<std::string> SqliteQueueTxn::GetMeta(const std::string& key) {
+  auto& s = Stmt("SELECT value FROM meta WHERE key = ?");
+  s.bind(1, key);
+  if (!s.executeStep()) return std::nullopt;
+  return s.getColumn(0).getString();
+}
+
+void SqliteQueueTxn::SetMeta(const std::string& key, const std::string& value) {
+  auto& s = Stmt(
+      "INSERT INTO meta(key, value) VALUES (?, ?) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  s.bind(1, key);
+  s.bind(2, value);
+  s.exec();
+}
+
+std::optional<int64_t> SqliteQueueTxn::FindPendingByDupeKey(const std::string& key) {
+  auto& s = Stmt("SELECT id FROM tasks WHERE dupe_key = ? AND state IN (1, 2) LIMIT 1");
+  s.bind(1, key);
+  if (!s.executeStep()) return std::nullopt;
+  return s.getColumn(0).getInt64();
+}
+
+std::vector<Task> SqliteQueueTxn::PendingOfCommands(const std::vector<std::string>& commands) {
+  std::vector<Task> out;
+  for (const auto& command : commands) {
+    auto& s = Stmt(kSelect + "WHERE command = ? AND state IN (1, 2) ORDER BY state, priority, seq");
+    s.bind(1, command);
+    auto part = Tasks(s);
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+std::vector<Task> SqliteQueueTxn::WaitingInOrder(std::optional<std::pair<int, int64_t>> after,
+                                                 int64_t limit) {
+  if (after) {
+    auto& s = Stmt(kSelect +
+                   "WHERE state = 1 AND (priority, seq) > (?, ?) ORDER BY priority, seq LIMIT ?");
+    s.bind(1, after->first);
+    s.bind(2, after->second);
+    s.bind(3, limit);
+    return Tasks(s);
+  }
+  auto& s = Stmt(kSelect + "WHERE state = 1 ORDER BY priority, seq LIMIT ?");
+  s.bind(1, limit);
+  return Tasks(s);
+}
+
+std::vector<Task> SqliteQueueTxn::InState(TaskState state, int64_t limit) {
+  std::string order = "id";
+  if (state == TaskState::kWaiting || state == TaskState::kDeferred) order = "priority, seq";
+  if (state == TaskState::kProcessing) order = "started_at, id";
+  auto& s = Stmt(kSelect + "WHERE state = ? ORDER BY " + order + " LIMIT ?");
+  s.bind(1, StateInt(state));
+  s.bind(2, limit > 0 ? limit : int64_t{-1});
+  return Tasks(s);
+}
+
+std::vector<std::pair<TaskState, int64_t>> SqliteQueueTxn::CountsByState() {
+  auto& s = Stmt("SELECT state, sum(n) FROM counts GROUP BY state");
+  std::vector<std::pair<TaskState, int64_t>> out;
+  while (s.executeStep()) {
+    out.emplace_back(static_cast<TaskState>(s.getColumn(0).getInt()), s.getColumn(1).getInt64());
+  }
+  return out;
+}
+
+int64_t SqliteQueueTxn::MoveAll(TaskState from, TaskState to) {
+  auto& s = Stmt("UPDATE tasks SET state = ? WHERE state = ?");
+  s.bind(1, StateInt(to));
+  s.bind(2, StateInt(from));
+  return s.exec();
+}
+
+std::vector<int64_t> SqliteQueueTxn::DeleteAllInState(TaskState state) {
+  std::vector<int64_t> ids;
+  {
+    auto& s = Stmt("SELECT id FROM tasks WHERE state = ?");
+    s.bind(1, StateInt(state));
+    while (s.executeStep()) ids.push_back(s.getColumn(0).getInt64());
+  }
+  for (int64_t id : ids) DeleteWithHistory(id);
+  return ids;
+}
+
+bool SqliteQueueTxn::DeleteWithHistory(int64_t id) {
+  auto& lt = Stmt("DELETE FROM log_text WHERE rowid IN (SELECT id FROM logs WHERE task_id = ?)");
+  lt.bind(1, id);
+  lt.exec();
+  auto& l = Stmt("DELETE FROM logs WHERE task_id = ?");
+  l.bind(1, id);
+  l.exec();
+  auto& t = Stmt("DELETE FROM task_text WHERE rowid = ?");
+  t.bind(1, id);
+  t.exec();
+  return Delete(id);
+}
+
+std::vector<std::string> SqliteQueueTxn::CommandNames() {
+  auto& s = Stmt("SELECT command FROM counts GROUP BY command HAVING sum(n) > 0 ORDER BY command");
+  std::vector<std::string> out;
+  while (s.executeStep()) out.push_back(s.getColumn(0).getString());
+  return out;
+}
+
+int64_t SqliteQueueTxn::WorkTimeMillis() {
+  auto v = GetMeta("work_time_ms");
+  return v ? std::stoll(*v) : 0;
+}
+
+std::vector<int64_t> SqliteQueueTxn::Search(const std::string& fts_query,
+                                            std::optional<TaskState> state,
+                                            const std::string& command, int64_t limit) {
+  std::string sql =
+      "SELECT t.id FROM tasks t WHERE t.id IN ("
+      "SELECT rowid FROM task_text WHERE task_text MATCH :q "
+      "UNION SELECT l.task_id FROM logs l WHERE l.id IN "
+      "(SELECT rowid FROM log_text WHERE log_text MATCH :q))";
+  if (state) sql += " AND t.state = :state";
+  if (!command.empty()) sql += " AND t.command = :command";
+  sql += " ORDER BY t.id DESC LIMIT :limit";
+  auto& s = Stmt(sql);
+  s.bind(":q", fts_query);
+  if (state) s.bind(":state", StateInt(*state));
+  if (!command.empty()) s.bind(":command", command);
+  s.bind(":limit", limit > 0 ? limit : int64_t{-1});
+  std::vector<int64_t> out;
+  while (s.executeStep()) out.push_back(s.getColumn(0).getInt64());
+  return out;
+}
+
+void SqliteQueueTxn::IndexText(int64_t id, const std::string& text) {
+  auto& d = Stmt("DELETE FROM task_text WHERE rowid = ?");
+  d.bind(1, id);
+  d.exec();
+  auto& s = Stmt("INSERT INTO task_text(rowid, text) VALUES (?, ?)");
+  s.bind(1, id);
+  s.bind(2, text);
+  s.exec();
+}
+
+void SqliteQueueTxn::AddLog(int64_t task_id, int64_t time, const std::string& line) {
+  auto& s = Stmt("INSERT INTO logs(task_id, time, line) VALUES (?, ?, ?)");
+  s.bind(1, task_id);
+  s.bind(2, time);
+  s.bind(3, line);
+  s.exec();
+  auto& t = Stmt("INSERT INTO log_text(rowid, line) VALUES (?, ?)");
+  t.bind(1, db_.getLastInsertRowid());
+  t.bind(2, line);
+  t.exec();
+}
+
+std::vector<LogLine> SqliteQueueTxn::Logs(int64_t task_id) {
+  auto& s = Stmt("SELECT time, line FROM logs WHERE task_id = ? ORDER BY id");
+  s.bind(1, task_id);
+  std::vector<LogLine> out;
+  while (s.executeStep()) out.push_back({s.getColumn(0).getInt64(), s.getColumn(1).getString()});
+  return out;
+}
+
+int64_t SqliteQueueTxn::AddEvent(const std::string& type, int64_t task_id, int64_t time,
+                                 const std::string& data_json) {
+  auto& s = Stmt("INSERT INTO events(type, task_id, time, data) VALUES (?, ?, ?, ?)");
+  s.bind(1, type);
+  s.bind(2, task_id);
+  s.bind(3, time);
+  s.bind(4, data_json.empty() ? std::string("{}") : data_json);
+  s.exec();
+  return db_.getLastInsertRowid();
+}
+
+std::vector<Event> SqliteQueueTxn::Events(int64_t since_id, int64_t limit) {
+  auto& s = Stmt("SELECT id, type, task_id, time, data FROM events WHERE id > ? ORDER BY id LIMIT ?");
+  s.bind(1, since_id);
+  s.bind(2, limit > 0 ? limit : int64_t{-1});
+  std::vector<Event> out;
+  while (s.executeStep()) {
+    Event e;
+    e.id = s.getColumn(0).getInt64();
+    e.type = s.getColumn(1).getString();
+    e.task_id = s.getColumn(2).getInt64();
+    e.time = s.getColumn(3).getInt64();
+    e.data_json = s.getColumn(4).getString();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+int64_t SqliteQueueTxn::PruneEvents(int64_t before_time) {
+  auto& s = Stmt("DELETE FROM events WHERE time < ?");
+  s.bind(1, before_time);
+  return s.exec();
+}
+
+std::vector<int64_t> SqliteQueueTxn::PrunableFinished(int64_t before_time, int64_t keep_complete,
+                                                      int64_t keep_failed) {
+  std::vector<int64_t> ids;
+  {
+    auto& s = Stmt("SELECT id FROM tasks WHERE state IN (4, 5) AND finished_at < ? LIMIT 10000");
+    s.bind(1, before_time);
+    while (s.executeStep()) ids.push_back(s.getColumn(0).getInt64());
+  }
+  for (auto [state, keep] : {std::pair{4, keep_complete}, std::pair{5, keep_failed}}) {
+    auto& s = Stmt(
+        "SELECT id FROM tasks WHERE state = ? AND finished_at >= ? "
+        "ORDER BY finished_at DESC LIMIT 10000 OFFSET ?");
+    s.bind(1, state);
+    s.bind(2, before_time);
+    s.bind(3, keep);
+    while (s.executeStep()) ids.push_back(s.getColumn(0).getInt64());
+  }
+  return ids;
+}
+
+// --- Scheduler file ------------------------------------------------------------
+
+std::vector<Task> SqliteSchedTxn::Due(int64_t now, int64_t limit) {
+  auto& s = Stmt(kSelect + "WHERE run_at <= ? ORDER BY run_at, seq LIMIT ?");
+  s.bind(1, now);
+  s.bind(2, limit > 0 ? limit : int64_t{-1});
+  return Tasks(s);
+}
+
+std::vector<Task> SqliteSchedTxn::InTimeOrder(int64_t limit) {
+  auto& s = Stmt(kSelect + "ORDER BY run_at, seq LIMIT ?");
+  s.bind(1, limit > 0 ? limit : int64_t{-1});
+  return Tasks(s);
+}
+
+int64_t SqliteSchedTxn::DeleteAll() {
+  auto& s = Stmt("DELETE FROM tasks");
+  return s.exec();
+}
+
+}  // namespace taskqueue::state

@@ -1,0 +1,81 @@
+// SQLite implementations of the transaction interfaces of store.h. Internal
+// to state/.
+//
+// Thread-safety: none; a transaction object lives inside one WithQueue or
+// WithSched call, under the Store's mutex.
+#ifndef TASKQUEUE_STATE_SQLITE_TASK_TABLE_H_
+#define TASKQUEUE_STATE_SQLITE_TASK_TABLE_H_
+
+#include <SQLiteCpp/Database.h>
+
+#include "state/sqlite_util.h"
+#include "state/store.h"
+
+namespace taskqueue::state {
+
+// The tasks-table operations both files share.
+template <typename Base>
+class SqliteTaskTable : public Base {
+ public:
+  SqliteTaskTable(SQLite::Database& db, StatementCache& cache) : db_(db), cache_(cache) {}
+
+  std::optional<Task> Get(int64_t id) override;
+  void Insert(const Task& task, const std::string& dupe_key) override;
+  void Update(const Task& task) override;
+  bool Delete(int64_t id) override;
+  std::vector<Task> List(const TaskFilter& filter) override;
+  int64_t Count(std::optional<TaskState> state, const std::string& command) override;
+
+ protected:
+  SQLite::Statement& Stmt(const std::string& sql) { return cache_.Get(sql); }
+  std::vector<Task> Tasks(SQLite::Statement& stmt);
+  SQLite::Database& db_;
+  StatementCache& cache_;
+};
+
+class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
+ public:
+  using SqliteTaskTable::SqliteTaskTable;
+
+  int64_t AllocateId() override;
+  int64_t AllocateSeq() override;
+  std::optional<std::string> GetMeta(const std::string& key) override;
+  void SetMeta(const std::string& key, const std::string& value) override;
+  std::optional<int64_t> FindPendingByDupeKey(const std::string& key) override;
+  std::vector<Task> PendingOfCommands(const std::vector<std::string>& commands) override;
+  std::vector<Task> WaitingInOrder(std::optional<std::pair<int, int64_t>> after,
+                                   int64_t limit) override;
+  std::vector<Task> InState(TaskState state, int64_t limit) override;
+  std::vector<std::pair<TaskState, int64_t>> CountsByState() override;
+  int64_t MoveAll(TaskState from, TaskState to) override;
+  std::vector<int64_t> DeleteAllInState(TaskState state) override;
+  bool DeleteWithHistory(int64_t id) override;
+  std::vector<std::string> CommandNames() override;
+  int64_t WorkTimeMillis() override;
+  std::vector<int64_t> Search(const std::string& fts_query, std::optional<TaskState> state,
+                              const std::string& command, int64_t limit) override;
+  void IndexText(int64_t id, const std::string& text) override;
+  void AddLog(int64_t task_id, int64_t time, const std::string& line) override;
+  std::vector<LogLine> Logs(int64_t task_id) override;
+  int64_t AddEvent(const std::string& type, int64_t task_id, int64_t time,
+                   const std::string& data_json) override;
+  std::vector<Event> Events(int64_t since_id, int64_t limit) override;
+  int64_t PruneEvents(int64_t before_time) override;
+  std::vector<int64_t> PrunableFinished(int64_t before_time, int64_t keep_complete,
+                                        int64_t keep_failed) override;
+
+ private:
+  int64_t Increment(const char* key);
+};
+
+class SqliteSchedTxn : public SqliteTaskTable<SchedTxn> {
+ public:
+  using SqliteTaskTable::SqliteTaskTable;
+  std::vector<Task> Due(int64_t now, int64_t limit) override;
+  std::vector<Task> InTimeOrder(int64_t limit) override;
+  int64_t DeleteAll() override;
+};
+
+}  // namespace taskqueue::state
+
+#endif  // TASKQUEUE_STATE_SQLITE_TASK_TABLE_H_

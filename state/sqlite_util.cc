@@ -1,0 +1,183 @@
+#include "state/sqlite_util.h"
+
+#include <nlohmann/json.hpp>
+
+namespace taskqueue::state {
+
+SQLite::Statement& StatementCache::Get(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+  } else {
+    it->second->reset();
+    it->second->clearBindings();
+  }
+  return *it->second;
+}
+
+const char* const kTaskColumns =
+    "id, ns, command, argstring, args, dupe_key, state, priority, seq, attempts_made, "
+    "attempts_max, backoff, timeout, userdata, remove_on_complete, created_at, run_at, "
+    "started_at, finished_at, exit_status, term_signal, error, result, progress, "
+    "progress_data, pid, pid_start_time, boot_id, runner_pid, tags";
+const char* const kTaskPlaceholders =
+    "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
+
+const char* const kTasksTableSql = R"sql(
+CREATE TABLE tasks(
+  id INTEGER PRIMARY KEY,
+  ns TEXT NOT NULL,
+  command TEXT NOT NULL,
+  argstring TEXT NOT NULL,
+  args TEXT NOT NULL,
+  dupe_key TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  attempts_made INTEGER NOT NULL,
+  attempts_max INTEGER NOT NULL,
+  backoff TEXT NOT NULL,
+  timeout INTEGER NOT NULL,
+  userdata TEXT NOT NULL,
+  remove_on_complete INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  run_at INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  exit_status INTEGER,
+  term_signal INTEGER,
+  error TEXT NOT NULL,
+  result TEXT NOT NULL,
+  progress INTEGER NOT NULL,
+  progress_data TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  pid_start_time INTEGER NOT NULL,
+  boot_id TEXT NOT NULL,
+  runner_pid INTEGER NOT NULL,
+  tags TEXT NOT NULL
+);
+CREATE INDEX tasks_state_id ON tasks(state, id);
+CREATE INDEX tasks_command_state_id ON tasks(command, state, id);
+-- Counts per command and state, kept by triggers so that counting stays
+-- constant-time however much history is kept.
+CREATE TABLE counts(command TEXT NOT NULL, state INTEGER NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY(command, state)) WITHOUT ROWID;
+CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
+  INSERT INTO counts(command, state, n) VALUES (NEW.command, NEW.state, 1)
+    ON CONFLICT(command, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks BEGIN
+  UPDATE counts SET n = n - 1 WHERE command = OLD.command AND state = OLD.state;
+END;
+CREATE TRIGGER tasks_count_update AFTER UPDATE OF state ON tasks
+  WHEN OLD.state <> NEW.state BEGIN
+  UPDATE counts SET n = n - 1 WHERE command = OLD.command AND state = OLD.state;
+  INSERT INTO counts(command, state, n) VALUES (NEW.command, NEW.state, 1)
+    ON CONFLICT(command, state) DO UPDATE SET n = n + 1;
+END;
+)sql";
+
+namespace {
+
+std::optional<int64_t> OptInt(SQLite::Statement& row, int col) {
+  auto c = row.getColumn(col);
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+
+std::vector<std::string> JsonStrings(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (auto& v : j) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+std::string JsonOfStrings(const std::vector<std::string>& v) {
+  return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+template <typename T>
+void BindOpt(SQLite::Statement& s, int i, const std::optional<T>& v) {
+  if (v) {
+    s.bind(i, static_cast<int64_t>(*v));
+  } else {
+    s.bind(i);  // NULL
+  }
+}
+
+}  // namespace
+
+Task TaskFromRow(SQLite::Statement& r) {
+  Task t;
+  t.id = r.getColumn(0).getInt64();
+  t.ns = r.getColumn(1).getString();
+  t.command = r.getColumn(2).getString();
+  t.argstring = r.getColumn(3).getString();
+  t.args = JsonStrings(r.getColumn(4).getString());
+  // column 5 is dupe_key: internal to the store.
+  t.state = static_cast<TaskState>(r.getColumn(6).getInt());
+  t.priority = r.getColumn(7).getInt();
+  t.seq = r.getColumn(8).getInt64();
+  t.attempts_made = r.getColumn(9).getInt();
+  t.attempts_max = r.getColumn(10).getInt();
+  auto backoff = Backoff::Parse(r.getColumn(11).getString());
+  if (backoff.ok()) t.backoff = *backoff;
+  t.timeout = r.getColumn(12).getInt64();
+  t.userdata_json = r.getColumn(13).getString();
+  t.remove_on_complete = r.getColumn(14).getInt() != 0;
+  t.created_at = r.getColumn(15).getInt64();
+  t.run_at = OptInt(r, 16);
+  t.started_at = OptInt(r, 17);
+  t.finished_at = OptInt(r, 18);
+  if (auto v = OptInt(r, 19)) t.exit_status = static_cast<int>(*v);
+  if (auto v = OptInt(r, 20)) t.term_signal = static_cast<int>(*v);
+  t.error = r.getColumn(21).getString();
+  t.result = r.getColumn(22).getString();
+  t.progress = r.getColumn(23).getInt();
+  t.progress_data = r.getColumn(24).getString();
+  t.pid = r.getColumn(25).getInt64();
+  t.pid_start_time = r.getColumn(26).getInt64();
+  t.boot_id = r.getColumn(27).getString();
+  t.runner_pid = r.getColumn(28).getInt64();
+  t.deferral_tags = JsonStrings(r.getColumn(29).getString());
+  return t;
+}
+
+void BindTask(SQLite::Statement& s, const Task& t, const std::string& dupe_key) {
+  s.bind(1, t.id);
+  s.bind(2, t.ns);
+  s.bind(3, t.command);
+  s.bind(4, t.argstring);
+  s.bind(5, JsonOfStrings(t.args));
+  s.bind(6, dupe_key);
+  s.bind(7, static_cast<int>(t.state));
+  s.bind(8, t.priority);
+  s.bind(9, t.seq);
+  s.bind(10, t.attempts_made);
+  s.bind(11, t.attempts_max);
+  s.bind(12, t.backoff.ToString());
+  s.bind(13, t.timeout);
+  s.bind(14, t.userdata_json.empty() ? std::string("{}") : t.userdata_json);
+  s.bind(15, t.remove_on_complete ? 1 : 0);
+  s.bind(16, t.created_at);
+  BindOpt(s, 17, t.run_at);
+  BindOpt(s, 18, t.started_at);
+  BindOpt(s, 19, t.finished_at);
+  BindOpt(s, 20, t.exit_status);
+  BindOpt(s, 21, t.term_signal);
+  s.bind(22, t.error);
+  s.bind(23, t.result);
+  s.bind(24, t.progress);
+  s.bind(25, t.progress_data);
+  s.bind(26, t.pid);
+  s.bind(27, t.pid_start_time);
+  s.bind(28, t.boot_id);
+  s.bind(29, t.runner_pid);
+  s.bind(30, JsonOfStrings(t.deferral_tags));
+}
+
+}  // namespace taskqueue::state

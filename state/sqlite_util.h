@@ -1,0 +1,46 @@
+// Internal helpers for the SQLite store: a prepared-statement cache and the
+// mapping between Task and a row of the tasks table. Internal to state/.
+//
+// Thread-safety: none; used under the Store's mutex.
+#ifndef TASKQUEUE_STATE_SQLITE_UTIL_H_
+#define TASKQUEUE_STATE_SQLITE_UTIL_H_
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "taskqueue/task.h"
+
+namespace taskqueue::state {
+
+// Prepared statements keyed by their SQL text, compiled once per connection.
+class StatementCache {
+ public:
+  explicit StatementCache(SQLite::Database& db) : db_(db) {}
+  // A reset statement with no bindings, ready to bind and run.
+  SQLite::Statement& Get(const std::string& sql);
+  void Clear() { cache_.clear(); }
+
+ private:
+  SQLite::Database& db_;
+  std::map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+};
+
+// The tasks table's columns in the order TaskFromRow reads them.
+extern const char* const kTaskColumns;
+// "?,?,...": as many placeholders as kTaskColumns has columns.
+extern const char* const kTaskPlaceholders;
+
+Task TaskFromRow(SQLite::Statement& row);
+// Binds every column (1..N in kTaskColumns order).
+void BindTask(SQLite::Statement& stmt, const Task& task, const std::string& dupe_key);
+
+// The tasks-table schema shared by both files.
+extern const char* const kTasksTableSql;
+
+}  // namespace taskqueue::state
+
+#endif  // TASKQUEUE_STATE_SQLITE_UTIL_H_

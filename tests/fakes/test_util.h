@@ -1,0 +1,68 @@
+// Helpers shared by the tests: temporary directories and Status matchers.
+#ifndef TASKQUEUE_TESTS_FAKES_TEST_UTIL_H_
+#define TASKQUEUE_TESTS_FAKES_TEST_UTIL_H_
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "taskqueue/status.h"
+
+namespace taskqueue::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it
+// when the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tq-test-XXXXXX";
+    char* made = mkdtemp(tmpl.data());
+    if (made == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+MATCHER(IsOk, "is OK") {
+  *result_listener << arg.status().ToString();
+  return arg.ok();
+}
+
+}  // namespace taskqueue::testing
+
+#define ASSERT_TQ_OK(expr)                                  \
+  do {                                                      \
+    auto&& tq_r_ = (expr);                                  \
+    ASSERT_TRUE(tq_r_.ok()) << ::taskqueue::testing::StatusText(tq_r_); \
+  } while (0)
+#define EXPECT_TQ_OK(expr)                                  \
+  do {                                                      \
+    auto&& tq_r_ = (expr);                                  \
+    EXPECT_TRUE(tq_r_.ok()) << ::taskqueue::testing::StatusText(tq_r_); \
+  } while (0)
+
+namespace taskqueue::testing {
+inline std::string StatusText(const Status& s) { return s.ToString(); }
+template <typename T>
+std::string StatusText(const Result<T>& r) {
+  return r.status().ToString();
+}
+}  // namespace taskqueue::testing
+
+#endif  // TASKQUEUE_TESTS_FAKES_TEST_UTIL_H_
