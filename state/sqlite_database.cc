@@ -22,7 +22,7 @@ constexpr int kSchemaVersion = 1;
 const char* const kQueueSchemaSql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES ('next_id', '1'), ('next_seq', '1');
-CREATE INDEX tasks_waiting ON tasks(priority, seq) WHERE state = 1;
+CREATE INDEX tasks_run_order ON tasks(state, priority, seq);
 CREATE INDEX tasks_pending_dupe ON tasks(dupe_key) WHERE state IN (1, 2);
 CREATE INDEX tasks_finished ON tasks(state, finished_at) WHERE state IN (4, 5);
 CREATE TABLE logs(id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL,

@@ -81,6 +81,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
  private:
   Engine(QueueOptions options, std::unique_ptr<state::Store> store);
   Status MoveToScheduler(Task task, int64_t run_at);
+  // One claim transaction. With `abandoned`, stops without claiming if any
+  // processing task has lost its supervisor, and returns those in it.
+  Result<std::optional<Task>> TryClaim(const ClaimOptions& options, int64_t me,
+                                       std::vector<Task>* abandoned);
   Result<bool> RunInProcess(const Task& task, const Processor& processor);
   Status ReapChildren(bool block);
 

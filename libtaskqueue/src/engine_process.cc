@@ -169,20 +169,20 @@ Status Engine::ReapChildren(bool block) {
 
 Result<bool> Engine::ProcessNextTask() {
   TQ_RETURN_IF_ERROR(ReapChildren(false));
+  // cPanel blocks while max_running tasks run; only children this process
+  // started can be waited for.
   for (;;) {
-    auto settings = Settings();
-    if (!settings.ok()) return settings.status();
-    int64_t processing = 0;
-    TQ_RETURN_IF_ERROR(store_->WithQueue(false, [&](state::QueueTxn& txn) {
-      processing = txn.Count(TaskState::kProcessing, "");
-      return Status::OK();
-    }));
-    bool have_children;
     {
       std::lock_guard<std::mutex> guard(children_mu_);
-      have_children = !children_.empty();
+      if (children_.empty()) break;
     }
-    if (processing < settings->max_running || !have_children) break;
+    int64_t processing = 0, max_running = 0;
+    TQ_RETURN_IF_ERROR(store_->WithQueue(false, [&](state::QueueTxn& txn) {
+      processing = txn.Count(TaskState::kProcessing, "");
+      max_running = SettingsFrom(txn).max_running;
+      return Status::OK();
+    }));
+    if (processing < max_running) break;
     TQ_RETURN_IF_ERROR(ReapChildren(true));
   }
   auto claimed = ClaimNext({});

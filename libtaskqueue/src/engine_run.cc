@@ -37,16 +37,14 @@ bool Abandoned(const Task& t) {
 
 Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options) {
   if (options_.record_only) return std::optional<Task>();
-  // Runs whose supervisor died without a trace are settled first, so they
-  // neither count against max_running nor hold deferral tags for ever.
-  std::vector<Task> processing;
-  TQ_RETURN_IF_ERROR(store_->WithQueue(false, [&](state::QueueTxn& txn) {
-    processing = txn.InState(TaskState::kProcessing, 0);
-    return Status::OK();
-  }));
   const int64_t me = getpid();
-  for (const auto& t : processing) {
-    if (t.runner_pid != me && Abandoned(t)) {
+  for (int round = 0;; ++round) {
+    std::vector<Task> abandoned;
+    auto claimed = TryClaim(options, me, round == 0 ? &abandoned : nullptr);
+    if (!claimed.ok() || abandoned.empty()) return claimed;
+    // Runs whose supervisor died without a trace are settled first, so they
+    // neither count against max_running nor hold deferral tags for ever.
+    for (const auto& t : abandoned) {
       RunOutcome lost;
       lost.kind = RunOutcome::Kind::kLost;
       lost.error = "The process running this task is gone (supervisor " +
@@ -54,7 +52,10 @@ Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options) {
       TQ_RETURN_IF_ERROR(FinishTask(t.id, lost));
     }
   }
+}
 
+Result<std::optional<Task>> Engine::TryClaim(const ClaimOptions& options, int64_t me,
+                                             std::vector<Task>* abandoned) {
   std::optional<Task> claimed;
   Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
     claimed.reset();
@@ -65,6 +66,12 @@ Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options) {
       max_running = options.max_running;
     }
     auto running = txn.InState(TaskState::kProcessing, 0);
+    if (abandoned) {
+      for (const auto& r : running) {
+        if (r.runner_pid != me && Abandoned(r)) abandoned->push_back(r);
+      }
+      if (!abandoned->empty()) return Status::OK();  // settle them, then claim
+    }
     if (static_cast<int64_t>(running.size()) >= max_running) return Status::OK();
     std::set<std::string> active_tags;
     std::map<std::string, int> running_per_command;
@@ -74,7 +81,7 @@ Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options) {
     }
     std::optional<std::pair<int, int64_t>> cursor;
     for (;;) {
-      auto batch = txn.WaitingInOrder(cursor, 64);
+      auto batch = txn.WaitingInOrder(cursor, 16);
       if (batch.empty()) return Status::OK();
       for (auto& t : batch) {
         cursor = std::make_pair(t.priority, t.seq);

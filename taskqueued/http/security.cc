@@ -11,12 +11,23 @@ namespace {
 
 bool IsApiPath(const std::string& path) {
   // Only the static dashboard files are public: they hold no queue data, and
-  // the page must load to ask for a token.
-  return !(path == "/" || path == "/index.html" || path.rfind("/assets/", 0) == 0 ||
-           path == "/favicon.ico");
+  // the page must load to ask for a token. (Kue served its UI at /active,
+  // /inactive, ... too.)
+  static const char* const kPages[] = {"/",         "/index.html", "/favicon.ico", "/active",
+                                       "/inactive", "/failed",     "/complete",    "/delayed"};
+  for (const char* page : kPages) {
+    if (path == page) return false;
+  }
+  return path.rfind("/assets/", 0) != 0;
 }
 
 bool IsReadMethod(const std::string& method) { return method == "GET" || method == "HEAD"; }
+
+// Kue's GET /inactive/:id restarts a job: a GET that changes state, so it
+// gets the checks of a mutation (same origin, full token).
+bool IsMutation(const httplib::Request& req) {
+  return !IsReadMethod(req.method) || req.path.rfind("/inactive/", 0) == 0;
+}
 
 // The host part of a Host header or an origin's authority, lower-cased,
 // without the port.
@@ -134,8 +145,8 @@ bool SecurityPolicy::Check(const httplib::Request& req, httplib::Response& res) 
                                                     "' is not this server's."));
     return false;
   }
-  const bool read = IsReadMethod(req.method);
-  if (!read && req.method != "POST" && req.method != "PUT" && req.method != "DELETE") {
+  const bool read = !IsMutation(req);
+  if (!IsReadMethod(req.method) && req.method != "POST" && req.method != "PUT" && req.method != "DELETE") {
     res.set_header("Allow", "GET, HEAD, POST, PUT, DELETE");
     SendJson(res, 405, ErrorObject("method_not_allowed", "Method " + req.method +
                                                              " is not allowed."));
@@ -156,7 +167,7 @@ bool SecurityPolicy::Check(const httplib::Request& req, httplib::Response& res) 
     return false;
   }
   if (role == Role::kReadOnly && !read) {
-    SendJson(res, 403, ErrorObject("read_only", "This token may only read (GET)."));
+    SendJson(res, 403, ErrorObject("read_only", "This token may only read."));
     return false;
   }
   return true;

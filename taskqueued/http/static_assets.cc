@@ -35,9 +35,11 @@ void RegisterStaticRoutes(httplib::Server& server) {
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     if (const EmbeddedAsset* index = FindAsset("index.html")) Serve(*index, res);
   });
-  server.Get("/index.html", [](const httplib::Request&, httplib::Response& res) {
-    if (const EmbeddedAsset* index = FindAsset("index.html")) Serve(*index, res);
-  });
+  // Kue's UI pages; the dashboard reads the state from its path.
+  server.Get("/(index.html|active|inactive|failed|complete|delayed)",
+             [](const httplib::Request&, httplib::Response& res) {
+               if (const EmbeddedAsset* index = FindAsset("index.html")) Serve(*index, res);
+             });
   // Names are matched against the embedded table only; "..", "%2e%2e" or
   // slashes never reach a file system.
   server.Get("/assets/([A-Za-z0-9_.-]+)", [](const httplib::Request& req, httplib::Response& res) {

@@ -131,8 +131,8 @@ TEST(ParseCommandStringTest, QuoteInTheCommandNameIsRefused) {
 TEST(ParseCommandStringTest, PositionsCountBytesFromOne) {
   // The error's position must point at the opening quote itself.
   std::string text = "cmd aa bb 'cc";
-  EXPECT_EQ(text[10 - 1], '\'');
-  EXPECT_THAT(ErrorOf(text), HasSubstr("position 10"));
+  ASSERT_EQ(text[11 - 1], '\'');
+  EXPECT_THAT(ErrorOf(text), HasSubstr("position 11"));
 }
 
 TEST(ParseCommandStringTest, HugeCommandParsesInLinearTime) {
@@ -296,7 +296,9 @@ TEST(BackoffTest, RefusesBadSpecs) {
                           "exponential:x", ":5", "fixed:5 ", "fixed:99999999999999999999"}) {
     Result<Backoff> r = Backoff::Parse(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_THAT(r.status().message(), HasSubstr("Invalid backoff"));
+    if (!r.ok()) {
+      EXPECT_THAT(r.status().message(), HasSubstr("Invalid backoff"));
+    }
   }
 }
 

@@ -1,0 +1,110 @@
+// Daemon: taskqueued's processing loop for one queue (SPEC §6).
+//
+// Start() takes the one-daemon-per-queue lock, loads the plugins, opens the
+// queue and its scheduler, settles the tasks a previous daemon left
+// processing (recovery.h) and starts the HTTP API if asked. Run() then
+// loops: promote due scheduled tasks, start waiting tasks while
+// Queue::ClaimNext() allows (pause, max_running, deferral tags, per-command
+// concurrency), and record how each run ends. It sleeps, without polling,
+// until the queue's files change, a child exits, a signal arrives, or the
+// next deadline (a scheduled task coming due, a timeout) passes; a slow
+// safety poll is the only backstop.
+//
+// Thread-safety: Start() and Run() on the main thread, which must have
+// created the SignalChannel before starting any other thread.
+#ifndef TASKQUEUED_DAEMON_H_
+#define TASKQUEUED_DAEMON_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "child_supervisor.h"
+#include "daemon_lock.h"
+#include "daemon_options.h"
+#include "finished_run.h"
+#include "http_frontend.h"
+#include "inprocess_runner.h"
+#include "plugin_host.h"
+#include "signals.h"
+#include "systemd_notify.h"
+#include "taskqueue/queue.h"
+#include "taskqueue/scheduler.h"
+#include "waker.h"
+
+namespace taskqueue::daemon {
+
+class Daemon {
+ public:
+  // Errors: Busy (another daemon holds the queue; the message names its
+  // pid), Config (HTTP misconfigured), or whatever opening the queue gives.
+  static Result<std::unique_ptr<Daemon>> Start(DaemonOptions options, SignalChannel& signals);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until SIGTERM/SIGINT and the shutdown that follows. Returns the
+  // process exit status: 0 after a shutdown, 1 if the loop itself failed.
+  int Run();
+
+  // True when in-process work is still running on threads that cannot be
+  // joined: the process must then end with _exit rather than unwinding.
+  bool HasStrayThreads() const;
+
+ private:
+  // Waker tags of the signalfd and the in-process runner's eventfd.
+  static constexpr uint64_t kSignalTag = 1;
+  static constexpr uint64_t kInProcessTag = 2;
+
+  Daemon(DaemonOptions options, SignalChannel& signals);
+  Status Open();
+
+  // The loop's steps.
+  void DoWork();
+  void StartTasks();
+  void StartTask(const Task& task);
+  void Record(const FinishedRun& run);
+  void HandleWakeup(const Waker::Wakeup& wakeup);
+  void HandleSignal(int sig);
+  void BeginShutdown(int sig);
+  void ShutdownStep(int64_t now);
+  std::optional<int64_t> NextDeadline() const;
+  const QueueSettings& CurrentSettings();
+  void RetrySoon();
+  void ReportStatus();
+
+  DaemonOptions options_;
+  SignalChannel& signals_;
+  SystemdNotifier notifier_;
+  std::unique_ptr<DaemonLock> lock_;
+  std::unique_ptr<PluginHost> plugins_;
+  std::shared_ptr<Queue> queue_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Waker> waker_;
+  std::unique_ptr<ChildSupervisor> children_;
+  std::unique_ptr<InProcessRunner> inprocess_;
+  std::unique_ptr<HttpFrontend> http_;
+
+  // What the next DoWork() must do.
+  bool promote_ = true;  // look for due scheduled tasks
+  bool claim_ = true;    // try to start waiting tasks
+  std::optional<int64_t> next_due_ms_;   // the next scheduled task comes due
+  int due_now_streak_ = 0;               // promotions that left one due now
+  int64_t next_safety_ms_ = 0;
+  int64_t next_prune_ms_ = 0;
+  std::optional<int64_t> retry_ms_;      // after a database error
+
+  QueueSettings settings_;
+  int64_t settings_read_ms_ = -1;
+
+  // Shutdown.
+  bool stopping_ = false;
+  bool stop_sent_ = false;  // the children were told to stop
+  int64_t grace_deadline_ms_ = 0;
+
+  size_t reported_running_ = SIZE_MAX;
+};
+
+}  // namespace taskqueue::daemon
+
+#endif  // TASKQUEUED_DAEMON_H_

@@ -1,0 +1,296 @@
+// The daemon's loop: what it does when woken, and when it sleeps until.
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon.h"
+#include "run_limits.h"
+
+namespace taskqueue::daemon {
+namespace {
+
+// How long to wait before trying again after the database failed.
+constexpr int64_t kRetryAfterErrorMillis = 1000;
+// How long queue settings read from the database are reused.
+constexpr int64_t kSettingsMaxAgeMillis = 1000;
+
+const char* OutcomeName(RunOutcome::Kind kind) {
+  switch (kind) {
+    case RunOutcome::Kind::kSuccess: return "complete";
+    case RunOutcome::Kind::kFailure: return "failed";
+    case RunOutcome::Kind::kTimeout: return "timed out";
+    case RunOutcome::Kind::kSignal: return "killed by a signal";
+    case RunOutcome::Kind::kLost: return "lost";
+    case RunOutcome::Kind::kAborted: return "interrupted";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int Daemon::Run() {
+  const QueueSettings& settings = CurrentSettings();
+  spdlog::info("taskqueued {} ready: queue '{}' in {} (max_running {}, pid {})",
+               TASKQUEUED_VERSION, queue_->name(), queue_->state_dir().string(),
+               settings.max_running, ::getpid());
+  notifier_.Notify("READY=1");
+  for (;;) {
+    if (!stopping_) DoWork();
+    ReportStatus();
+    if (stopping_ && children_->empty() && inprocess_->empty()) break;
+    auto wakeup = waker_->Wait(NextDeadline());
+    if (!wakeup.ok()) {
+      spdlog::critical("the loop cannot wait any more: {}", wakeup.status().message());
+      return 1;
+    }
+    HandleWakeup(*wakeup);
+  }
+  spdlog::info("stopped");
+  return 0;
+}
+
+const QueueSettings& Daemon::CurrentSettings() {
+  const int64_t now = SteadyMillis();
+  if (settings_read_ms_ < 0 || now - settings_read_ms_ >= kSettingsMaxAgeMillis) {
+    auto s = queue_->Settings();
+    if (s.ok()) {
+      settings_ = *s;
+      settings_read_ms_ = now;
+    } else {
+      spdlog::error("reading the queue's settings: {}", s.status().message());
+    }
+  }
+  return settings_;
+}
+
+void Daemon::RetrySoon() { retry_ms_ = SteadyMillis() + kRetryAfterErrorMillis; }
+
+void Daemon::DoWork() {
+  if (promote_) {
+    promote_ = false;
+    auto moved = scheduler_->ProcessReadyTasks(*queue_);
+    if (!moved.ok()) {
+      spdlog::error("promoting scheduled tasks: {}", moved.status().message());
+      RetrySoon();
+    } else if (*moved > 0) {
+      spdlog::debug("{} scheduled task(s) came due", *moved);
+      claim_ = true;
+    }
+    auto until = scheduler_->MillisUntilNextTask();
+    if (!until.ok()) {
+      spdlog::error("reading the schedule: {}", until.status().message());
+      RetrySoon();
+    } else if (!until->has_value()) {
+      next_due_ms_.reset();
+    } else {
+      // Something due "now" that the promotion just missed (the clock moved
+      // on between the two reads) is picked up in a millisecond; should it
+      // stay due, back off rather than spin.
+      int64_t wait = **until;
+      due_now_streak_ = wait <= 0 ? due_now_streak_ + 1 : 0;
+      if (wait <= 0) wait = due_now_streak_ > 3 ? 100 : 1;
+      next_due_ms_ = SteadyMillis() + wait;
+    }
+  }
+  if (claim_) {
+    claim_ = false;
+    StartTasks();
+  }
+}
+
+void Daemon::StartTasks() {
+  ClaimOptions claim;
+  claim.runner_pid = ::getpid();
+  for (;;) {
+    auto claimed = queue_->ClaimNext(claim);
+    if (!claimed.ok()) {
+      spdlog::error("claiming the next task: {}", claimed.status().message());
+      RetrySoon();
+      return;
+    }
+    if (!claimed->has_value()) return;
+    StartTask(**claimed);
+  }
+}
+
+void Daemon::StartTask(const Task& task) {
+  const std::string label = "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
+  auto processor = queue_->registry().Find(task.command);
+  if (!processor) {
+    // Its plugin was unloaded between the claim and now.
+    FinishedRun run{task.id, 0, false, {}, label};
+    run.outcome.kind = RunOutcome::Kind::kFailure;
+    run.outcome.retryable = false;
+    run.outcome.error = "No known processor for '" + task.command + "'.";
+    Record(run);
+    return;
+  }
+  const QueueSettings& settings = CurrentSettings();
+  if (processor->kind() == Processor::Kind::kChild) {
+    auto child = std::static_pointer_cast<const ChildProcessor>(processor);
+    const ChildLimits limits = ChildLimitsFor(task, child.get(), settings);
+    Status started = children_->Start(task, std::move(child), limits);
+    if (!started.ok()) {
+      spdlog::error("cannot start {}: {}", label, started.message());
+      FinishedRun run{task.id, 0, false, {}, label};
+      run.outcome.kind = RunOutcome::Kind::kFailure;
+      run.outcome.error = "cannot start: " + started.message();
+      Record(run);
+    }
+    return;
+  }
+  spdlog::debug("starting {} in-process", label);
+  inprocess_->Start(task, processor, InProcessTimeoutSeconds(task, *processor, settings));
+}
+
+void Daemon::Record(const FinishedRun& run) {
+  if (run.adopted) {
+    // An adopted run could have been settled meanwhile by someone else's
+    // ClaimNext (which finishes runs whose supervisor died): only finish
+    // it if it is still this process's run.
+    auto current = queue_->FindTask(run.task_id);
+    if (current.ok() && (!current->has_value() || (*current)->state != TaskState::kProcessing ||
+                         (*current)->pid != run.pid)) {
+      return;
+    }
+  }
+  Status st = queue_->FinishTask(run.task_id, run.outcome);
+  const RunOutcome& o = run.outcome;
+  if (!st.ok()) {
+    spdlog::error("recording the end of {}: {}", run.label, st.message());
+    RetrySoon();
+  } else if (o.kind == RunOutcome::Kind::kSuccess) {
+    spdlog::info("{} complete", run.label);
+  } else {
+    spdlog::warn("{} {}: {}", run.label, OutcomeName(o.kind), o.error);
+  }
+  // A slot is free and deferred tasks may have been released; a retry went
+  // to the scheduler with its due time.
+  claim_ = true;
+  if (o.kind != RunOutcome::Kind::kSuccess) promote_ = true;
+}
+
+void Daemon::HandleWakeup(const Waker::Wakeup& wakeup) {
+  if ((wakeup.changed & Waker::kQueueFile) != 0) claim_ = true;
+  if ((wakeup.changed & Waker::kSchedFile) != 0) promote_ = true;
+  for (uint64_t tag : wakeup.tags) {
+    if (tag == kSignalTag) {
+      for (int sig : signals_.ReadPending()) HandleSignal(sig);
+    } else if (tag == kInProcessTag) {
+      for (const auto& run : inprocess_->Collect()) Record(run);
+    } else if (ChildSupervisor::IsPidfdTag(tag)) {
+      for (const auto& run : children_->OnPidfd(tag)) Record(run);
+    }
+  }
+  const int64_t now = SteadyMillis();
+  for (const auto& run : children_->Tick(now)) Record(run);
+  for (const auto& run : inprocess_->Tick(now)) Record(run);
+  if (next_due_ms_ && now >= *next_due_ms_) {
+    next_due_ms_.reset();
+    promote_ = true;
+  }
+  if (retry_ms_ && now >= *retry_ms_) {
+    retry_ms_.reset();
+    promote_ = claim_ = true;
+  }
+  if (now >= next_safety_ms_) {
+    next_safety_ms_ = now + options_.safety_poll.count();
+    promote_ = claim_ = true;
+  }
+  if (now >= next_prune_ms_) {
+    next_prune_ms_ = now + options_.prune_interval.count();
+    auto pruned = queue_->PruneHistory();
+    if (!pruned.ok()) {
+      spdlog::warn("pruning history: {}", pruned.status().message());
+    } else if (*pruned > 0) {
+      spdlog::info("pruned {} finished task(s)", *pruned);
+    }
+  }
+  if (stopping_) ShutdownStep(now);
+}
+
+void Daemon::HandleSignal(int sig) {
+  switch (sig) {
+    case SIGCHLD:
+      for (const auto& run : children_->Reap()) Record(run);
+      break;
+    case SIGHUP: {
+      spdlog::info("SIGHUP: reloading plugins");
+      notifier_.Notify("RELOADING=1");
+      auto failures = plugins_->Reload();
+      spdlog::info("plugins reloaded: {} file(s) loaded, {} failed", plugins_->loaded().size(),
+                   failures.size());
+      notifier_.Notify("READY=1");
+      claim_ = true;
+      break;
+    }
+    case SIGTERM:
+    case SIGINT:
+      BeginShutdown(sig);
+      break;
+    default:
+      break;
+  }
+}
+
+void Daemon::BeginShutdown(int sig) {
+  const int64_t now = SteadyMillis();
+  if (stopping_) {
+    if (sig != SIGINT) return;
+    // A second SIGINT: the user wants out now.
+    spdlog::warn("second SIGINT: stopping every task now");
+    children_->StopAll(/*kill_now=*/true);
+    for (const auto& run : inprocess_->AbortAll()) Record(run);
+    stop_sent_ = true;
+    return;
+  }
+  stopping_ = true;
+  grace_deadline_ms_ = now + options_.shutdown_grace.count();
+  notifier_.Notify("STOPPING=1");
+  const size_t running = children_->size() + inprocess_->size();
+  spdlog::info("{}: starting nothing new; waiting up to {} ms for {} running task(s)",
+               sig == SIGINT ? "SIGINT" : "SIGTERM", options_.shutdown_grace.count(), running);
+  ShutdownStep(now);
+}
+
+void Daemon::ShutdownStep(int64_t now) {
+  if (stop_sent_ || now < grace_deadline_ms_) return;
+  stop_sent_ = true;
+  if (children_->size() + inprocess_->size() == 0) return;
+  spdlog::warn("grace period over: stopping {} running task(s); they run again after restart",
+               children_->size() + inprocess_->size());
+  children_->StopAll(/*kill_now=*/false);
+  for (const auto& run : inprocess_->AbortAll()) Record(run);
+}
+
+std::optional<int64_t> Daemon::NextDeadline() const {
+  std::optional<int64_t> next;
+  auto consider = [&](std::optional<int64_t> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  consider(children_->NextDeadline());
+  consider(inprocess_->NextDeadline());
+  consider(retry_ms_);
+  if (stopping_) {
+    if (!stop_sent_) consider(grace_deadline_ms_);
+  } else {
+    consider(next_due_ms_);
+    consider(next_safety_ms_);
+    consider(next_prune_ms_);
+  }
+  return next;
+}
+
+void Daemon::ReportStatus() {
+  if (!notifier_.enabled()) return;
+  const size_t running = children_->size() + inprocess_->size();
+  if (running == reported_running_) return;
+  reported_running_ = running;
+  notifier_.Notify("STATUS=" + std::to_string(running) + " running" +
+                   (stopping_ ? ", stopping" : ""));
+}
+
+}  // namespace taskqueue::daemon

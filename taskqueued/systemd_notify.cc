@@ -1,0 +1,33 @@
+#include "systemd_notify.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+namespace taskqueue::daemon {
+
+SystemdNotifier::SystemdNotifier() {
+  const char* env = ::getenv("NOTIFY_SOCKET");
+  if (env == nullptr || (env[0] != '/' && env[0] != '@')) return;
+  if (std::strlen(env) >= sizeof(sockaddr_un{}.sun_path)) return;
+  socket_ = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (socket_.valid()) address_ = env;
+}
+
+bool SystemdNotifier::Notify(std::string_view state) const {
+  if (!enabled()) return false;
+  sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, address_.data(), address_.size());
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size());
+  ssize_t sent = ::sendto(socket_.get(), state.data(), state.size(), MSG_NOSIGNAL,
+                          reinterpret_cast<const sockaddr*>(&addr), len);
+  return sent == static_cast<ssize_t>(state.size());
+}
+
+}  // namespace taskqueue::daemon

@@ -1,0 +1,33 @@
+// SystemdNotifier: sd_notify(3) without libsystemd. When the service manager
+// sets $NOTIFY_SOCKET, state lines ("READY=1", "STOPPING=1", "STATUS=...")
+// are sent as datagrams to that AF_UNIX socket (a leading '@' names an
+// abstract socket); otherwise every call is a no-op.
+//
+// Thread-safety: Notify() may be called from any thread.
+#ifndef TASKQUEUED_SYSTEMD_NOTIFY_H_
+#define TASKQUEUED_SYSTEMD_NOTIFY_H_
+
+#include <string>
+#include <string_view>
+
+#include "unique_fd.h"
+
+namespace taskqueue::daemon {
+
+class SystemdNotifier {
+ public:
+  // Reads $NOTIFY_SOCKET now.
+  SystemdNotifier();
+  bool enabled() const { return !address_.empty(); }
+  // Sends `state` (one or more newline-separated assignments). Returns false
+  // (and changes nothing) when disabled or when the send fails.
+  bool Notify(std::string_view state) const;
+
+ private:
+  std::string address_;
+  UniqueFd socket_;
+};
+
+}  // namespace taskqueue::daemon
+
+#endif  // TASKQUEUED_SYSTEMD_NOTIFY_H_

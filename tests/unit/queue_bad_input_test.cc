@@ -1,0 +1,357 @@
+// Bad input at the library boundary: corrupt and foreign state files (the
+// original's cases 56-57), unusable state dirs (case 58), bad settings, empty
+// and malformed commands, huge commands. Each must give a clear error naming
+// what is wrong, and nothing already stored may be lost: every test starts
+// from a queue holding tasks and checks they are all still there after.
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fakes/test_processors.h"
+#include "fakes/test_util.h"
+#include "taskqueue/queue.h"
+#include "taskqueue/scheduler.h"
+
+namespace taskqueue {
+namespace {
+
+using ::taskqueue::testing::FullCommands;
+using ::taskqueue::testing::ReadFile;
+using ::taskqueue::testing::TempDir;
+using ::taskqueue::testing::WriteFile;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+namespace fs = std::filesystem;
+
+const char kGarbage[] = "Bad Storable file.\n\x01\x02 not a database at all \xff\xfe";
+
+class QueueBadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    for (const char* t : {"noop one", "noop 'two words'", "noop three"}) {
+      ASSERT_TQ_OK((*q)->QueueTask(t));
+    }
+    auto s = Scheduler::ForQueue(**q);
+    ScheduleOptions later;
+    later.delay_seconds = 3600;
+    ASSERT_TQ_OK(s->ScheduleTask("noop later", later));
+  }
+  fs::path StateDir() const { return dir_.path() / "state"; }
+  QueueOptions Options(const std::string& name = "tasks") const {
+    QueueOptions o;
+    o.state_dir = StateDir();
+    o.name = name;
+    return o;
+  }
+  // The tasks SetUp stored are all there, in order, and nothing else.
+  void ExpectNothingLost(bool with_scheduled = true) {
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    auto waiting = (*q)->TasksInState(TaskState::kWaiting);
+    ASSERT_TQ_OK(waiting);
+    EXPECT_THAT(FullCommands(*waiting),
+                ElementsAre("noop one", "noop 'two words'", "noop three"));
+    if (!with_scheduled) return;
+    auto scheduled = (*q)->TasksInState(TaskState::kScheduled);
+    ASSERT_TQ_OK(scheduled);
+    EXPECT_THAT(FullCommands(*scheduled), ElementsAre("noop later"));
+    auto settings = (*q)->Settings();
+    ASSERT_TQ_OK(settings);
+    EXPECT_EQ(settings->max_running, 2);
+    EXPECT_EQ(settings->default_timeout, 60);
+  }
+  // Makes an SQLite database of another application at `path`.
+  static void MakeForeignDatabase(const fs::path& path) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE contacts(name TEXT, phone TEXT);"
+                           "INSERT INTO contacts VALUES ('Bianca', '555');",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  TempDir dir_;
+};
+
+// Case 56. SPEC §2 differs: a corrupt file is never silently replaced (the
+// original moved it to .broken and started empty); the open fails naming
+// the file, and only an explicit recover moves it aside.
+TEST_F(QueueBadInputTest, Case56GarbageQueueFileIsRefusedNamingIt) {
+  const fs::path file = StateDir() / "other_queue.db";
+  WriteFile(file, kGarbage);
+  auto q = Queue::Open(Options("other"));
+  ASSERT_FALSE(q.ok());
+  EXPECT_TRUE(q.status().IsCorruption()) << q.status().ToString();
+  EXPECT_THAT(q.status().message(), HasSubstr(file.string()));
+  EXPECT_EQ(ReadFile(file), kGarbage);  // untouched
+  EXPECT_FALSE(fs::exists(file.string() + ".broken"));
+
+  QueueOptions recover = Options("other");
+  recover.recover = true;
+  auto r = Queue::Open(recover);
+  ASSERT_TQ_OK(r);
+  EXPECT_EQ((*r)->Counts()->total(), 0);
+  EXPECT_EQ(ReadFile(file.string() + ".broken"), kGarbage);  // the original bytes
+  ExpectNothingLost();
+}
+
+// Case 56 for the scheduler file: the queue's own tasks are unaffected.
+TEST_F(QueueBadInputTest, Case56GarbageSchedulerFileIsRefusedNamingIt) {
+  const fs::path file = StateDir() / "tasks_sched.db";
+  fs::remove(file.string() + "-wal");
+  fs::remove(file.string() + "-shm");
+  WriteFile(file, kGarbage);
+  auto s = Scheduler::Open(Options());
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().IsCorruption()) << s.status().ToString();
+  EXPECT_THAT(s.status().message(), HasSubstr(file.string()));
+  EXPECT_EQ(ReadFile(file), kGarbage);
+  ExpectNothingLost(/*with_scheduled=*/false);
+
+  QueueOptions recover = Options();
+  recover.recover = true;
+  auto r = Scheduler::Open(recover);
+  ASSERT_TQ_OK(r);
+  EXPECT_EQ(*(*r)->HowManyScheduled(), 0);
+  EXPECT_EQ(ReadFile(file.string() + ".broken"), kGarbage);
+  ExpectNothingLost(/*with_scheduled=*/false);
+}
+
+TEST_F(QueueBadInputTest, ForeignSqliteDatabaseIsRefusedAndUntouched) {
+  const fs::path file = StateDir() / "contacts_queue.db";
+  MakeForeignDatabase(file);
+  const std::string before = ReadFile(file);
+  auto q = Queue::Open(Options("contacts"));
+  ASSERT_FALSE(q.ok());
+  EXPECT_TRUE(q.status().IsCorruption()) << q.status().ToString();
+  EXPECT_THAT(q.status().message(), HasSubstr(file.string()));
+  EXPECT_THAT(q.status().message(), HasSubstr("did not create"));
+  EXPECT_EQ(ReadFile(file), before);
+
+  QueueOptions recover = Options("contacts");
+  recover.recover = true;
+  ASSERT_TQ_OK(Queue::Open(recover));
+  EXPECT_EQ(ReadFile(file.string() + ".broken"), before);
+  ExpectNothingLost();
+}
+
+// A taskqueue scheduler file where a queue file belongs is foreign too.
+TEST_F(QueueBadInputTest, SchedulerFileInPlaceOfAQueueFileIsRefused) {
+  {
+    auto s = Scheduler::Open(Options("mixed"));
+    ASSERT_TQ_OK(s);
+    ASSERT_TQ_OK((*s)->ScheduleTask("noop x"));  // creates mixed_sched.db
+  }
+  fs::copy_file(StateDir() / "mixed_sched.db", StateDir() / "swapped_queue.db");
+  auto q = Queue::Open(Options("swapped"));
+  ASSERT_FALSE(q.ok());
+  EXPECT_TRUE(q.status().IsCorruption()) << q.status().ToString();
+  EXPECT_THAT(q.status().message(), HasSubstr("swapped_queue.db"));
+  ExpectNothingLost();
+}
+
+// Case 57: a state file that is a directory.
+TEST_F(QueueBadInputTest, Case57StateFileThatIsADirectory) {
+  fs::create_directories(StateDir() / "dir_queue.db");
+  auto q = Queue::Open(Options("dir"));
+  ASSERT_FALSE(q.ok());
+  EXPECT_THAT(q.status().message(), HasSubstr("dir_queue.db"));
+  EXPECT_THAT(q.status().message(), HasSubstr("Is a directory"));
+  ExpectNothingLost();
+}
+
+// Case 57: a state file with mode 000. Root reads it anyway.
+TEST_F(QueueBadInputTest, Case57UnreadableStateFile) {
+  if (geteuid() == 0) GTEST_SKIP() << "root ignores file permissions";
+  const fs::path file = StateDir() / "tasks_queue.db";
+  ASSERT_EQ(chmod(file.c_str(), 0), 0);
+  auto q = Queue::Open(Options());
+  chmod(file.c_str(), 0600);
+  ASSERT_FALSE(q.ok());
+  EXPECT_THAT(q.status().message(), HasSubstr(file.string()));
+  EXPECT_THAT(q.status().message(), HasSubstr("Permission denied"));
+  ExpectNothingLost();
+}
+
+// Case 58: a read-only state dir. The original failed to take its lock file;
+// here the open or the first write fails quickly, naming the directory or
+// file, and the stored tasks stay readable.
+TEST_F(QueueBadInputTest, Case58ReadOnlyStateDir) {
+  if (geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
+  ASSERT_EQ(chmod(StateDir().c_str(), 0500), 0);
+  const auto start = std::chrono::steady_clock::now();
+  auto q = Queue::Open(Options());
+  Status st = q.ok() ? (*q)->QueueTask("noop more").status() : q.status();
+  chmod(StateDir().c_str(), 0700);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr(StateDir().string()));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ExpectNothingLost();
+}
+
+// Case 58: a missing state dir under a read-only parent.
+TEST_F(QueueBadInputTest, Case58MissingDirUnderReadOnlyParent) {
+  if (geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
+  const fs::path parent = dir_.path() / "ro";
+  fs::create_directories(parent);
+  ASSERT_EQ(chmod(parent.c_str(), 0500), 0);
+  QueueOptions o = Options();
+  o.state_dir = parent / "state";
+  auto q = Queue::Open(o);
+  chmod(parent.c_str(), 0700);
+  ASSERT_FALSE(q.ok());
+  EXPECT_THAT(q.status().message(), HasSubstr("Cannot create state directory"));
+  EXPECT_THAT(q.status().message(), HasSubstr(o.state_dir.string()));
+  ExpectNothingLost();
+}
+
+TEST_F(QueueBadInputTest, StateDirThatIsAFile) {
+  const fs::path file = dir_.path() / "plain_file";
+  WriteFile(file, "x");
+  QueueOptions o = Options();
+  o.state_dir = file;
+  auto q = Queue::Open(o);
+  ASSERT_FALSE(q.ok());
+  EXPECT_TRUE(q.status().IsIOError()) << q.status().ToString();
+  EXPECT_THAT(q.status().message(), HasSubstr(file.string()));
+  EXPECT_THAT(q.status().message(), HasSubstr("not a directory"));
+  EXPECT_EQ(ReadFile(file), "x");
+  ExpectNothingLost();
+}
+
+TEST_F(QueueBadInputTest, BadQueueNamesAreRefused) {
+  for (const char* name : {"../escape", "a/b", ".hidden", "sp ace", "semi;colon"}) {
+    auto q = Queue::Open(Options(name));
+    ASSERT_FALSE(q.ok()) << name;
+    EXPECT_TRUE(q.status().IsInvalidArgument()) << name;
+    EXPECT_THAT(q.status().message(), HasSubstr(name));
+  }
+  EXPECT_FALSE(fs::exists(dir_.path() / "escape_queue.db"));
+  ExpectNothingLost();
+}
+
+// SPEC §2: zero or negative settings are refused naming the setting, and a
+// refused open stores none of the settings it was given.
+TEST_F(QueueBadInputTest, BadSettingsWhenOpening) {
+  struct Bad {
+    const char* key;
+    std::optional<int64_t> QueueOptions::*field;
+    int64_t value;
+  };
+  const Bad bad[] = {
+      {"max_running", &QueueOptions::max_running, 0},
+      {"max_running", &QueueOptions::max_running, -3},
+      {"default_timeout", &QueueOptions::default_timeout, 0},
+      {"max_timeout", &QueueOptions::max_timeout, -1},
+      {"default_child_timeout", &QueueOptions::default_child_timeout, -3600},
+  };
+  for (const Bad& b : bad) {
+    QueueOptions o = Options();
+    o.default_timeout = 99;  // valid, but must not be stored with the bad one
+    o.*(b.field) = b.value;
+    auto q = Queue::Open(o);
+    ASSERT_FALSE(q.ok()) << b.key << "=" << b.value;
+    EXPECT_TRUE(q.status().IsInvalidArgument());
+    EXPECT_THAT(q.status().message(), HasSubstr(b.key));
+    EXPECT_THAT(q.status().message(), HasSubstr(std::to_string(b.value)));
+  }
+  ExpectNothingLost();
+}
+
+TEST_F(QueueBadInputTest, BadSettingsWhenSetting) {
+  auto q = Queue::Open(Options());
+  ASSERT_TQ_OK(q);
+  const std::pair<const char*, const char*> bad[] = {
+      {"max_running", "0"},  {"max_running", "-1"},      {"max_running", "abc"},
+      {"max_running", ""},   {"max_running", "2x"},      {"default_timeout", "1e3"},
+      {"no_such_key", "5"},  {"max_timeout", "99999999999999999999999"},
+  };
+  for (const auto& [key, value] : bad) {
+    Status st = (*q)->SetSetting(key, value);
+    ASSERT_FALSE(st.ok()) << key << "=" << value;
+    EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+    EXPECT_THAT(st.message(), HasSubstr(key));
+  }
+  ExpectNothingLost();
+}
+
+TEST_F(QueueBadInputTest, EmptyAndMalformedCommands) {
+  auto q = Queue::Open(Options());
+  ASSERT_TQ_OK(q);
+  for (const char* empty : {"", " ", "\t\n "}) {
+    auto r = (*q)->QueueTask(empty);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "Cannot queue an empty command.");
+  }
+  const std::pair<const char*, const char*> malformed[] = {
+      {" noop x", "position 1"},        {"noop 'open", "position 6"},
+      {"noop \"open", "position 6"},    {"noop a'b c'", "position 7"},
+      {"noop 'a'b", "position 9"},      {"no'op x", "position 3"},
+      {"noop 'mismatch\"", "position 6"},
+  };
+  for (const auto& [text, where] : malformed) {
+    auto r = (*q)->QueueTask(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << text;
+    EXPECT_THAT(r.status().message(), HasSubstr(where)) << text;
+  }
+  // In a batch, the bad strings are refused one by one and the rest queued.
+  auto batch = (*q)->QueueTasks({"noop ok1", "", "noop 'bad", "noop ok2"});
+  ASSERT_TQ_OK(batch);
+  ASSERT_EQ(batch->size(), 4u);
+  EXPECT_TQ_OK((*batch)[0].status);
+  EXPECT_FALSE((*batch)[1].status.ok());
+  EXPECT_FALSE((*batch)[2].status.ok());
+  EXPECT_TQ_OK((*batch)[3].status);
+  EXPECT_TQ_OK((*q)->UnqueueTask((*batch)[0].id));
+  EXPECT_TQ_OK((*q)->UnqueueTask((*batch)[3].id));
+  ExpectNothingLost();
+}
+
+// A 1 MiB command is valid input: it is stored and read back byte for byte,
+// and a malformed one of the same size is refused quickly, naming where.
+TEST_F(QueueBadInputTest, HugeCommands) {
+  auto q = Queue::Open(Options());
+  ASSERT_TQ_OK(q);
+  std::string big(1 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 97) big[i] = ' ';
+  big[0] = 'a';
+  const std::string command = "noop " + big + " 'quoted tail'";
+  auto r = (*q)->QueueTask(command);
+  ASSERT_TQ_OK(r);
+  auto stored = (*q)->FindTask(r->id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->full_command(), command);
+  EXPECT_EQ((*stored)->args.back(), "quoted tail");
+  auto dupe = (*q)->QueueTask(command);
+  ASSERT_TQ_OK(dupe);
+  EXPECT_TRUE(dupe->duplicate);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto bad = (*q)->QueueTask("noop '" + std::string(1 << 20, 'y'));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("position 6"));
+  ASSERT_TQ_OK((*q)->UnqueueTask(r->id));
+  ExpectNothingLost();
+}
+
+}  // namespace
+}  // namespace taskqueue
