@@ -83,6 +83,15 @@ Result<Queue*> Context::OpenQueue(bool with_plugins) {
     options.name = name_;
     options.recover = inv_.global.recover;
     options.registry = registry_;
+    if (inv_.global.busy_timeout) {
+      char* end = nullptr;
+      const long long ms = strtoll(inv_.global.busy_timeout->c_str(), &end, 10);
+      if (inv_.global.busy_timeout->empty() || *end != '\0' || ms < 0) {
+        return Status::InvalidArgument("Invalid --busy-timeout '" + *inv_.global.busy_timeout +
+                                       "': use milliseconds (a non-negative integer)");
+      }
+      options.busy_timeout = std::chrono::milliseconds(ms);
+    }
     auto queue = Queue::Open(options);
     if (!queue.ok()) return queue.status();
     queue_ = std::move(queue).value();

@@ -25,6 +25,7 @@ struct GlobalOptions {
   std::vector<std::string> plugin_dirs;  // --plugin-dir, in order given
   bool json = false;                     // --json
   bool recover = false;                  // --recover
+  std::optional<std::string> busy_timeout;  // --busy-timeout MS
 };
 
 // Options of queue and schedule, kept as text so that each verb can say

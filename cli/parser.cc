@@ -97,7 +97,8 @@ std::optional<std::string> UnknownVerb(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") return std::nullopt;
-    if (word == "--state-dir" || word == "--name" || word == "--plugin-dir") {
+    if (word == "--state-dir" || word == "--name" || word == "--plugin-dir" ||
+        word == "--busy-timeout") {
       ++i;
       continue;
     }
@@ -141,6 +142,10 @@ std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
   app.add_flag("--json", inv.global.json, "print one JSON document (errors as JSON on stderr)");
   app.add_flag("--recover", inv.global.recover,
                "move a corrupt state file aside to <file>.broken and start empty");
+
+  app.add_option("--busy-timeout", inv.global.busy_timeout,
+                 "milliseconds to wait for another process's lock before exiting 75 "
+                 "(default 10000)");
 
   std::vector<std::string> help_words;
   for (const auto& verb : kVerbs) {

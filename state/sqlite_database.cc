@@ -96,6 +96,21 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
                               " is not a taskqueue " +
                               (kind == FileKind::kQueue ? "queue" : "scheduler") + " file");
   }
+  // A database of another application must be refused before anything is
+  // written to it (journal_mode=WAL below rewrites its header). Ids are read
+  // again after the count: a concurrent opener may have just created ours.
+  {
+    SQLite::Statement count(db, "SELECT count(*) FROM sqlite_master");
+    count.executeStep();
+    const bool has_tables = count.getColumn(0).getInt64() != 0;
+    count.reset();
+    read_ids(&app, &version);
+    if (has_tables && app == 0) {
+      return Status::Corruption("State file " + Describe(path) +
+                                " is an SQLite database that taskqueue did not create");
+    }
+    if (app == want_app && version == kSchemaVersion) return Status::OK();
+  }
   // Empty (new) file: create the schema under a write lock, checking again
   // in case another process created it first.
   db.exec("PRAGMA journal_mode=WAL");

@@ -68,6 +68,7 @@ Status RunTransaction(Connection& c, const std::filesystem::path& file, bool wri
     began = true;
     Txn txn(*c.db, *c.cache);
     Status status = fn(txn);
+    c.cache->ResetAll();  // no statement may hold the snapshot past the end
     if (status.ok()) {
       c.db->exec("COMMIT");
     } else {
@@ -76,6 +77,7 @@ Status RunTransaction(Connection& c, const std::filesystem::path& file, bool wri
     return status;
   } catch (...) {
     Status status = FromException(file);
+    c.cache->ResetAll();
     if (began) {
       try {
         c.db->exec("ROLLBACK");

@@ -15,6 +15,10 @@ SQLite::Statement& StatementCache::Get(const std::string& sql) {
   return *it->second;
 }
 
+void StatementCache::ResetAll() {
+  for (auto& [sql, stmt] : cache_) stmt->tryReset();
+}
+
 const char* const kTaskColumns =
     "id, ns, command, argstring, args, dupe_key, state, priority, seq, attempts_made, "
     "attempts_max, backoff, timeout, userdata, remove_on_complete, created_at, run_at, "

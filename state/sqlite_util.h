@@ -22,6 +22,11 @@ class StatementCache {
   explicit StatementCache(SQLite::Database& db) : db_(db) {}
   // A reset statement with no bindings, ready to bind and run.
   SQLite::Statement& Get(const std::string& sql);
+  // Resets every statement. Called when a transaction ends: a statement left
+  // on a row (a LIMIT 1 lookup) would otherwise keep the connection's read
+  // snapshot open past COMMIT, and the next BEGIN IMMEDIATE after another
+  // process's write would fail at once with SQLITE_BUSY, busy_timeout or not.
+  void ResetAll();
   void Clear() { cache_.clear(); }
 
  private:

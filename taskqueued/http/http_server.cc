@@ -60,6 +60,12 @@ void HttpServer::Impl::Configure() {
   server_.set_read_timeout(10);
   server_.set_write_timeout(10);
   server_.set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEPORT, which would let a second server
+  // bind the same port and steal half the connections: SO_REUSEADDR only.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     return security_.Check(req, res) ? httplib::Server::HandlerResponse::Unhandled

@@ -96,6 +96,7 @@ old_ifs=$IFS
 IFS=';'
 for module in $TQ_PLUGIN_MODULES; do check_file "$TQ_PLUGINDIR/$module"; done
 for json in $TQ_PLUGIN_JSON; do check_file "$TQ_PLUGINDIR/$json"; done
+for script in $TQ_PLUGIN_SCRIPTS; do check_exec "$TQ_PLUGINDIR/$script"; done
 IFS=$old_ifs
 [ -n "$TQ_PLUGIN_MODULES$TQ_PLUGIN_JSON" ] || echo "note: this build defines no plugins"
 

@@ -236,7 +236,7 @@ TEST_F(DeclarativeTest, ArgPatternSurvivesHugeArgs) {
   ASSERT_NE(p, nullptr);
   Task t;
   t.command = "h";
-  t.args = {std::string(1 << 20, 'a')};
+  t.args = {std::string(256 << 10, 'a')};  // std::regex crashed at 16 KiB
   EXPECT_TRUE(p->IsValidArgs(t));
   t.args[0].back() = 'c';
   EXPECT_FALSE(p->IsValidArgs(t));

@@ -34,7 +34,7 @@ class SchedulerCpanelTest : public ::testing::Test {
     q_ = std::move(q).value();
     s_ = Scheduler::ForQueue(*q_);
   }
-  QueueOptions Options() const {
+  QueueOptions Options() {
     QueueOptions o;
     o.state_dir = dir_.path() / "state";
     o.registry = registry_;
@@ -299,7 +299,9 @@ TEST_F(SchedulerCpanelTest, Case51DupesCountButAreQueuedOnce) {
 TEST_F(SchedulerCpanelTest, Case52FlushAndDeleteAll) {
   std::vector<std::string> expected;
   for (int delay : {40, 10, 30, 20}) Schedule("noop " + std::to_string(delay), After(delay));
-  for (const auto& t : *s_->SnapshotTaskSchedule()) expected.push_back(t.uuid());
+  auto snapshot = s_->SnapshotTaskSchedule();
+  ASSERT_TQ_OK(snapshot);
+  for (const auto& t : *snapshot) expected.push_back(t.uuid());
   auto flushed = s_->FlushAllTasks(*q_);
   ASSERT_TQ_OK(flushed);
   EXPECT_EQ(*flushed, expected);

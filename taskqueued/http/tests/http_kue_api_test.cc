@@ -339,8 +339,9 @@ TEST_F(KueApiTest, OptionsMapToTaskOptions) {
   r = PostJson("/job", {{"type", "email"},
                         {"data", {{"args", {"other"}}}},
                         {"options", {{"backoff", true}, {"attempts", 2}}}});
+  ASSERT_EQ(r->status, 200) << r->body;
   task = queue().FindTask(Body(r)["id"].get<int64_t>());
-  ASSERT_TRUE(task.ok() && task->has_value());
+  ASSERT_TRUE(task.ok() && task->has_value()) << r->body << task.status().ToString();
   EXPECT_EQ((*task)->backoff.ToString(), "fixed:1");
 }
 

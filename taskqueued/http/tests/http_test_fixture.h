@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,7 +27,7 @@ class NoDupes : public Processor {
  public:
   bool HasCustomIsDupe() const override { return true; }
   bool IsDupe(const Task&, const Task&) const override { return false; }
-  Result<std::string> ProcessTask(TaskContext&) override { return std::string("ok"); }
+  Result<std::string> ProcessTask(TaskContext&) const override { return std::string("ok"); }
 };
 
 class HttpTest : public ::testing::Test {

@@ -1,0 +1,182 @@
+// Token, read-only token, bind, same-origin (CSRF), Host (DNS rebinding),
+// body size and rate limits, static files.
+#include "http_test_fixture.h"
+
+namespace taskqueue::http::testing {
+namespace {
+
+class SecurityTest : public HttpTest {
+ protected:
+  int64_t Total() {
+    auto c = queue().Counts();
+    EXPECT_TRUE(c.ok());
+    return c.ok() ? c->total() : -1;
+  }
+};
+
+TEST_F(SecurityTest, TokenIsRequiredForTheApiNotForThePage) {
+  HttpOptions options;
+  options.token = "s3cret-token";
+  options.read_only_token = "look-only";
+  StartServer(options);
+
+  auto r = client_->Get("/api/v1/stats");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(Body(r)["error"]["code"], "unauthorized");
+  EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer realm=\"taskqueue\"");
+  EXPECT_EQ(client_->Get("/stats")->status, 401);
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Bearer wrong"}})->status, 401);
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Basic s3cret-token"}})->status, 401);
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Bearer s3cret-token"}})->status, 200);
+  EXPECT_EQ(client_->Get("/")->status, 200);  // the login page itself
+  EXPECT_EQ(client_->Get("/assets/app.js")->status, 200);
+
+  // Read-only: GETs only.
+  httplib::Headers ro = {{"Authorization", "Bearer look-only"}};
+  EXPECT_EQ(client_->Get("/stats", ro)->status, 200);
+  EXPECT_EQ(Body(client_->Get("/api/v1/whoami", ro))["role"], "read-only");
+  r = client_->Post("/job", ro, R"({"type": "email"})", "application/json");
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(Body(r)["error"]["code"], "read_only");
+  EXPECT_EQ(client_->Post("/api/v1/pause", ro, "", "application/json")->status, 403);
+  EXPECT_EQ(client_->Get("/inactive/1", ro)->status, 403);  // Kue's mutating GET
+  EXPECT_EQ(Total(), 0);
+
+  httplib::Headers full = {{"Authorization", "Bearer s3cret-token"}};
+  r = client_->Post("/job", full, R"({"type": "email"})", "application/json");
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Total(), 1);
+}
+
+TEST_F(SecurityTest, MutationsMustBeSameOrigin) {
+  StartServer();
+  const std::string host = "127.0.0.1:" + std::to_string(server_->port());
+  struct Case {
+    httplib::Headers headers;
+    int status;
+  } cases[] = {
+      {{{"Origin", "http://evil.example"}}, 403},
+      {{{"Origin", "null"}}, 403},
+      {{{"Sec-Fetch-Site", "cross-site"}}, 403},
+      {{{"Referer", "http://evil.example/page"}}, 403},
+      {{{"Origin", "http://" + host}}, 200},
+      {{{"Sec-Fetch-Site", "same-origin"}}, 200},
+      {{{"Referer", "http://" + host + "/"}}, 200},
+      {{}, 200},  // curl, scripts, Kue clients: no browser, no CSRF
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    std::string body = R"({"type": "email", "data": {"args": [")" + std::to_string(n++) + "\"]}}";
+    auto r = client_->Post("/job", c.headers, body, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, c.status) << r->body;
+  }
+  EXPECT_EQ(Total(), 4);
+  // A cross-site GET cannot restart a job either.
+  EXPECT_EQ(client_->Get("/inactive/1", {{"Sec-Fetch-Site", "cross-site"}})->status, 403);
+  // Reads are not refused for their origin (the browser will not let the
+  // other site read the answer).
+  EXPECT_EQ(client_->Get("/stats", {{"Origin", "http://evil.example"}})->status, 200);
+  // Other methods are refused.
+  EXPECT_EQ(client_->Options("/job")->status, 405);
+  EXPECT_EQ(client_->Patch("/job/1", "{}", "application/json")->status, 405);
+}
+
+TEST_F(SecurityTest, HostMustBeThisMachineWithoutAToken) {
+  StartServer();
+  auto r = client_->Get("/stats", {{"Host", "rebind.evil.example"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(client_->Get("/stats", {{"Host", "localhost:1234"}})->status, 200);
+}
+
+TEST_F(SecurityTest, NonLoopbackBindNeedsAToken) {
+  HttpOptions options;
+  options.address = "0.0.0.0";
+  auto server = HttpServer::Start(queue_options_, options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_TRUE(server.status().IsInvalidArgument());
+  EXPECT_NE(server.status().message().find("without a token"), std::string::npos);
+
+  options.token = "t";
+  options.address = "0.0.0.0";
+  server = HttpServer::Start(queue_options_, options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_GT((*server)->port(), 0);
+
+  HttpOptions bad;
+  bad.port = 70000;
+  EXPECT_FALSE(HttpServer::Start(queue_options_, bad).ok());
+}
+
+TEST_F(SecurityTest, BindsLoopbackByDefaultAndReportsABusyPort) {
+  StartServer();
+  HttpOptions same;
+  same.port = server_->port();
+  auto second = HttpServer::Start(queue_options_, same);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsIOError()) << second.status().ToString();
+}
+
+TEST_F(SecurityTest, HugeBodiesGet413AndStoreNothing) {
+  HttpOptions options;
+  options.max_body_bytes = 1024;
+  StartServer(options);
+  std::string big = R"({"type": "email", "data": {"pad": ")" + std::string(4096, 'x') + "\"}}";
+  auto r = client_->Post("/job", big, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(Body(r)["error"]["code"], "too_large");
+  r = client_->Post("/api/v1/tasks", big, "application/json");
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(Total(), 0);
+  // The server is still fine.
+  EXPECT_EQ(client_->Get("/stats")->status, 200);
+}
+
+TEST_F(SecurityTest, RateLimitGives429) {
+  HttpOptions options;
+  options.rate_limit_per_second = 1;
+  options.rate_limit_burst = 5;
+  options.rate_limit_loopback = true;
+  StartServer(options);
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = client_->Get("/stats");
+    ASSERT_TRUE(r);
+    if (r->status == 200) ++ok;
+    if (r->status == 429) {
+      ++limited;
+      EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_LE(ok, 7);
+  EXPECT_EQ(ok + limited, 20);
+}
+
+TEST_F(SecurityTest, OnlyEmbeddedAssetsAreServed) {
+  StartServer();
+  auto r = client_->Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(r->body.find("/assets/app.js"), std::string::npos);
+  EXPECT_NE(r->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(r->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(client_->Get("/assets/app.css")->get_header_value("Content-Type"),
+            "text/css; charset=utf-8");
+  EXPECT_EQ(client_->Get("/failed")->status, 200);  // Kue's UI paths
+  for (const char* path : {"/assets/../http_server.cc", "/assets/%2e%2e/%2e%2e/etc/passwd",
+                           "/assets/..%2fCMakeLists.txt", "/../../etc/passwd", "/assets/",
+                           "/assets/nosuch.js", "/etc/passwd", "/assets/index.html"}) {
+    auto bad = client_->Get(path);
+    ASSERT_TRUE(bad) << path;
+    EXPECT_EQ(bad->status, 404) << path << " -> " << bad->body.substr(0, 80);
+  }
+}
+
+}  // namespace
+}  // namespace taskqueue::http::testing
