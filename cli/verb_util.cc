@@ -8,8 +8,9 @@
 namespace taskqueue::cli {
 
 Result<int64_t> ParseId(const std::string& word) {
-  auto id = ParseTaskId(word);
-  if (!id.ok()) {
+  std::string ns;
+  auto id = ParseTaskId(word, &ns);
+  if (!id.ok() || !(ns.empty() || ns == "TaskQueue" || ns == "TaskQueue-Scheduler")) {
     return Status::InvalidArgument("Invalid task id '" + word +
                                    "': use TQ:TaskQueue:<n>, TQ:TaskQueue-Scheduler:<n> or <n>");
   }

@@ -41,8 +41,10 @@ bool IsUserName(const std::string& s) {
 
 bool IsAddress(const std::string& s) {
   size_t at = s.find('@');
-  return at != std::string::npos && at > 0 && at + 1 < s.size() && s.find('@', at + 1) == std::string::npos &&
-         std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c) || c == '@' || c == '+'; });
+  return at != std::string::npos && at > 0 && at + 1 < s.size() &&
+         s.find('@', at + 1) == std::string::npos && std::all_of(s.begin(), s.end(), [](char c) {
+           return IsNameChar(c) || c == '@' || c == '+';
+         });
 }
 
 bool IsNotifyOrEmail(const std::string& command) {

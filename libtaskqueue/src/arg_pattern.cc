@@ -20,13 +20,13 @@ Result<std::shared_ptr<const ArgPattern>> ArgPattern::Compile(const std::string&
   PCRE2_SIZE offset = 0;
   // Bytes, not UTF-8: args are arbitrary bytes and must never make a match
   // fail with an encoding error.
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   0, &error, &offset, nullptr);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0,
+                                   &error, &offset, nullptr);
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof(message));
-    return Status::InvalidArgument(std::string(reinterpret_cast<char*>(message)) +
-                                   " at offset " + std::to_string(offset));
+    return Status::InvalidArgument(std::string(reinterpret_cast<char*>(message)) + " at offset " +
+                                   std::to_string(offset));
   }
   return std::shared_ptr<const ArgPattern>(new ArgPattern(pattern, code));
 }

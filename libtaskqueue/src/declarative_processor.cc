@@ -6,11 +6,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace taskqueue {
 namespace {
@@ -20,9 +19,9 @@ namespace fs = std::filesystem;
 
 const std::set<std::string>& KnownFields() {
   static const std::set<std::string>* const fields = new std::set<std::string>{
-      "command",       "exec",          "min_args",     "max_args",         "arg_pattern",
-      "dupe_args",     "dupe_commands", "overrides",    "deferral_tags",    "timeout",
-      "reschedule_delay", "attempts",   "backoff",      "concurrency",      "remove_on_complete"};
+      "command",          "exec",          "min_args",  "max_args",      "arg_pattern",
+      "dupe_args",        "dupe_commands", "overrides", "deferral_tags", "timeout",
+      "reschedule_delay", "attempts",      "backoff",   "concurrency",   "remove_on_complete"};
   return *fields;
 }
 
@@ -66,8 +65,8 @@ class FileParser {
     }
     int64_t n = v.get<int64_t>();
     if (n < min || n > max) {
-      return Error(field, "must be between " + std::to_string(min) + " and " +
-                              std::to_string(max) + ", got " + v.dump());
+      return Error(field, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                              ", got " + v.dump());
     }
     return n;
   }
@@ -106,9 +105,8 @@ class FileParser {
     Result<ArgTemplate> t = ArgTemplate::Parse(*text);
     if (!t.ok()) return Error(field, t.status().message());
     if (t->max_index().has_value()) {
-      TQ_RETURN_IF_ERROR(CheckIndex(*t->max_index(), field + " {" +
-                                                         std::to_string(*t->max_index()) + "}",
-                                    spec));
+      TQ_RETURN_IF_ERROR(
+          CheckIndex(*t->max_index(), field + " {" + std::to_string(*t->max_index()) + "}", spec));
     }
     return t;
   }
@@ -124,7 +122,8 @@ class FileParser {
     };
     if (program.find('/') == std::string::npos) {
       const char* path_env = std::getenv("PATH");
-      std::string path = (path_env != nullptr && *path_env) ? path_env : "/usr/local/bin:/usr/bin:/bin";
+      std::string path =
+          (path_env != nullptr && *path_env) ? path_env : "/usr/local/bin:/usr/bin:/bin";
       std::stringstream dirs(path);
       std::string dir;
       while (std::getline(dirs, dir, ':')) {
@@ -135,7 +134,8 @@ class FileParser {
       return Error(field, "program '" + program + "' not found in $PATH (" + path + ")");
     }
     fs::path p = program;
-    if (p.is_relative()) p = (file_.parent_path().empty() ? fs::path(".") : file_.parent_path()) / p;
+    if (p.is_relative())
+      p = (file_.parent_path().empty() ? fs::path(".") : file_.parent_path()) / p;
     p = p.lexically_normal();
     if (!executable(p)) return Error(field, "'" + p.string() + "' is not an executable file");
     return p.string();
@@ -171,8 +171,7 @@ class FileParser {
       (std::string(name) == "min_args" ? spec.min_args : spec.max_args) = static_cast<size_t>(*n);
     }
     if (spec.min_args && spec.max_args && *spec.min_args > *spec.max_args) {
-      return Error(at + ".min_args", std::to_string(*spec.min_args) +
-                                         " is greater than max_args " +
+      return Error(at + ".min_args", std::to_string(*spec.min_args) + " is greater than max_args " +
                                          std::to_string(*spec.max_args));
     }
 
@@ -206,8 +205,8 @@ class FileParser {
       if (!text.ok()) return text.status();
       Result<std::shared_ptr<const ArgPattern>> pattern = ArgPattern::Compile(*text);
       if (!pattern.ok()) {
-        return Error(at + ".arg_pattern", "invalid regular expression '" + *text + "': " +
-                                              pattern.status().message());
+        return Error(at + ".arg_pattern",
+                     "invalid regular expression '" + *text + "': " + pattern.status().message());
       }
       spec.arg_pattern = std::move(*pattern);
     }
@@ -221,7 +220,8 @@ class FileParser {
     if (e.contains("dupe_commands")) {
       const json& list = e["dupe_commands"];
       std::string field = at + ".dupe_commands";
-      if (!list.is_array()) return Error(field, "expected an array of command names, got " + Got(list));
+      if (!list.is_array())
+        return Error(field, "expected an array of command names, got " + Got(list));
       for (size_t i = 0; i < list.size(); ++i) {
         Result<std::string> name = String(list[i], field + "[" + std::to_string(i) + "]");
         if (!name.ok()) return name.status();
@@ -261,10 +261,10 @@ class FileParser {
       int64_t min;
       int64_t max;
     };
-    for (const IntField& f : {IntField{"timeout", 1, 365LL * 24 * 3600},
-                              IntField{"reschedule_delay", 0, 365LL * 24 * 3600},
-                              IntField{"attempts", 1, 1000000},
-                              IntField{"concurrency", 1, 1000000}}) {
+    for (const IntField& f :
+         {IntField{"timeout", 1, 365LL * 24 * 3600},
+          IntField{"reschedule_delay", 0, 365LL * 24 * 3600}, IntField{"attempts", 1, 1000000},
+          IntField{"concurrency", 1, 1000000}}) {
       if (!e.contains(f.name)) continue;
       Result<int64_t> n = Integer(e[f.name], at + "." + f.name, f.min, f.max);
       if (!n.ok()) return n.status();
@@ -407,13 +407,11 @@ std::vector<std::string> DeclarativeProcessor::DupeScope(const Task&) const {
 bool DeclarativeProcessor::Overrides(const Task& new_task, const Task& old_task) const {
   for (const OverrideRule& rule : spec_.overrides) {
     if (old_task.command != rule.command) continue;
-    bool when = std::all_of(rule.when_arg.begin(), rule.when_arg.end(), [&](const auto& kv) {
-      return ArgAt(new_task, kv.first) == kv.second;
-    });
+    bool when = std::all_of(rule.when_arg.begin(), rule.when_arg.end(),
+                            [&](const auto& kv) { return ArgAt(new_task, kv.first) == kv.second; });
     if (!when) continue;
-    bool match = std::all_of(rule.match_args.begin(), rule.match_args.end(), [&](size_t i) {
-      return ArgAt(new_task, i) == ArgAt(old_task, i);
-    });
+    bool match = std::all_of(rule.match_args.begin(), rule.match_args.end(),
+                             [&](size_t i) { return ArgAt(new_task, i) == ArgAt(old_task, i); });
     if (match) return true;
   }
   return false;

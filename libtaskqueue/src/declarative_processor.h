@@ -45,11 +45,11 @@ struct DeclarativeSpec {
   std::optional<size_t> min_args;
   std::optional<size_t> max_args;
   std::shared_ptr<const ArgPattern> arg_pattern;  // null: any arg
-  std::optional<std::vector<size_t>> dupe_args;  // nullopt: all args
+  std::optional<std::vector<size_t>> dupe_args;   // nullopt: all args
   std::vector<std::string> dupe_commands;
   std::vector<OverrideRule> overrides;
   std::vector<ArgTemplate> deferral_tags;
-  int64_t timeout = 0;            // 0: the queue's default_child_timeout
+  int64_t timeout = 0;             // 0: the queue's default_child_timeout
   int64_t reschedule_delay = 900;  // cPanel's default
   int attempts = 1;
   Backoff backoff;

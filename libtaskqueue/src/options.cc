@@ -75,8 +75,8 @@ const char* NonEmptyEnv(const char* name) {
 Status QueueSettings::Set(const std::string& key, const std::string& value) {
   const SettingField* field = FindField(key);
   if (field == nullptr) {
-    return Status::InvalidArgument("Unknown setting '" + key + "'; known settings: " +
-                                   KnownKeys() + ".");
+    return Status::InvalidArgument("Unknown setting '" + key + "'; known settings: " + KnownKeys() +
+                                   ".");
   }
   int64_t parsed = 0;
   if (!ParsePositive(value, &parsed)) {

@@ -43,8 +43,8 @@ Status CheckOwnerAndMode(const fs::path& path, bool is_dir) {
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return Status::Config("refused: " + std::string(what) + path.string() +
                           " is writable by group or others (mode " + Octal(st.st_mode) +
-                          "); plugins are code the daemon runs (fix: chmod go-w " +
-                          path.string() + ")");
+                          "); plugins are code the daemon runs (fix: chmod go-w " + path.string() +
+                          ")");
   }
   return Status::OK();
 }

@@ -101,8 +101,8 @@ class CollectingRegistrar final : public PluginRegistrar {
     }
     for (const auto& [taken, unused] : pending_) {
       if (taken == command) {
-        return Status::InvalidArgument("command '" + command + "' is registered twice by " +
-                                       path_ + ".");
+        return Status::InvalidArgument("command '" + command + "' is registered twice by " + path_ +
+                                       ".");
       }
     }
     if (registry_.Find(command) != nullptr) {
@@ -184,7 +184,8 @@ Status PluginManager::LoadAll() {
       fs::path file = dir.path / name;
       auto earlier = loaded_by_filename_.find(name);
       if (earlier != loaded_by_filename_.end()) {
-        if (earlier->second != file.string()) shadowed_.emplace_back(file.string(), earlier->second);
+        if (earlier->second != file.string())
+          shadowed_.emplace_back(file.string(), earlier->second);
         continue;
       }
       loaded_by_filename_[name] = file.string();
@@ -278,8 +279,9 @@ Status PluginManager::LoadSharedObject(const fs::path& file) {
   ::dlerror();
   auto init = reinterpret_cast<PluginInitFunction>(::dlsym(handle, kPluginInitSymbol));
   if (init == nullptr) {
-    return Fail(file, std::string("not a taskqueue plugin: it does not export ") +
-                          kPluginInitSymbol + " (define it with TASKQUEUE_PLUGIN)",
+    return Fail(file,
+                std::string("not a taskqueue plugin: it does not export ") + kPluginInitSymbol +
+                    " (define it with TASKQUEUE_PLUGIN)",
                 {});
   }
 

@@ -81,8 +81,7 @@ ProcessorRegistry::ProcessorRegistry() {
   entries_["noop"] = Entry{std::make_shared<NoopProcessor>(), ""};
 }
 
-Status ProcessorRegistry::Register(const std::string& command,
-                                   std::shared_ptr<Processor> processor,
+Status ProcessorRegistry::Register(const std::string& command, std::shared_ptr<Processor> processor,
                                    const std::string& source) {
   if (command.empty()) return Status::InvalidArgument("Missing command name.");
   if (HasWhitespace(command)) {
@@ -94,10 +93,9 @@ Status ProcessorRegistry::Register(const std::string& command,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(command);
   if (it != entries_.end()) {
-    return Status::InvalidArgument("Command '" + command + "' already has a processor (" +
-                                   DescribeSource(it->second.source) +
-                                   "); cannot register it again from " +
-                                   DescribeSource(source) + ".");
+    return Status::InvalidArgument(
+        "Command '" + command + "' already has a processor (" + DescribeSource(it->second.source) +
+        "); cannot register it again from " + DescribeSource(source) + ".");
   }
   entries_[command] = Entry{std::move(processor), source};
   return Status::OK();

@@ -33,8 +33,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Open(const QueueOptions& options) 
   if (!engine.ok()) return engine.status();
   // Open the scheduler file now (the store opens it lazily), so that a
   // corrupt or foreign one is reported by Open, naming it (SPEC §2).
-  TQ_RETURN_IF_ERROR((*engine)->store().WithSched(
-      false, [](state::SchedTxn&) { return Status::OK(); }));
+  TQ_RETURN_IF_ERROR(
+      (*engine)->store().WithSched(false, [](state::SchedTxn&) { return Status::OK(); }));
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(engine).value()));
 }
 

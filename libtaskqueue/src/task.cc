@@ -5,9 +5,8 @@
 #include <charconv>
 #include <limits>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace taskqueue {
 namespace {
@@ -20,10 +19,10 @@ struct StateName {
 // Our names first (TaskStateName uses them), then the aliases: Kue's
 // delayed/inactive/active, "active" also being cPanel's word for processing.
 constexpr StateName kStateNames[] = {
-    {TaskState::kScheduled, "scheduled"},   {TaskState::kWaiting, "waiting"},
-    {TaskState::kDeferred, "deferred"},     {TaskState::kProcessing, "processing"},
-    {TaskState::kComplete, "complete"},     {TaskState::kFailed, "failed"},
-    {TaskState::kScheduled, "delayed"},     {TaskState::kWaiting, "inactive"},
+    {TaskState::kScheduled, "scheduled"}, {TaskState::kWaiting, "waiting"},
+    {TaskState::kDeferred, "deferred"},   {TaskState::kProcessing, "processing"},
+    {TaskState::kComplete, "complete"},   {TaskState::kFailed, "failed"},
+    {TaskState::kScheduled, "delayed"},   {TaskState::kWaiting, "inactive"},
     {TaskState::kProcessing, "active"},
 };
 
@@ -179,7 +178,8 @@ Result<std::string> ValidateUserdata(std::string_view json) {
   if (json.empty()) return std::string("{}");
   nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return Status::InvalidArgument("userdata is not valid JSON: " + std::string(json.substr(0, 80)));
+    return Status::InvalidArgument("userdata is not valid JSON: " +
+                                   std::string(json.substr(0, 80)));
   }
   if (!parsed.is_object()) {
     return Status::InvalidArgument("userdata must be a JSON object, got " +

@@ -99,8 +99,7 @@ class FlagChildProcessor : public ChildProcessor {
   int RunInChild(const Task& task) const override {
     if (config_.wait_for_flag) {
       char mine[4096], all[4096];
-      std::snprintf(mine, sizeof mine, "%s/go.%lld", dir_.c_str(),
-                    static_cast<long long>(task.id));
+      std::snprintf(mine, sizeof mine, "%s/go.%lld", dir_.c_str(), static_cast<long long>(task.id));
       std::snprintf(all, sizeof all, "%s/go.all", dir_.c_str());
       const struct timespec tick = {0, 2'000'000};
       for (int i = 0; access(mine, F_OK) != 0 && access(all, F_OK) != 0; ++i) {

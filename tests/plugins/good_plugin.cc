@@ -56,11 +56,10 @@ Status Init(taskqueue::PluginRegistrar& registrar) {
   TQ_RETURN_IF_ERROR(registrar.Register("tp_echo", std::make_shared<EchoProcessor>()));
   TQ_RETURN_IF_ERROR(registrar.Register("tp_child", std::make_shared<CountingChild>()));
   const std::string path = registrar.plugin_path();
-  return registrar.RegisterFunction(
-      "tp_fn", [path](TaskContext& context) -> Result<std::string> {
-        if (context.task().argstring == "fail") return Status::Aborted("asked to fail");
-        return "fn:" + context.task().argstring + " from " + path;
-      });
+  return registrar.RegisterFunction("tp_fn", [path](TaskContext& context) -> Result<std::string> {
+    if (context.task().argstring == "fail") return Status::Aborted("asked to fail");
+    return "fn:" + context.task().argstring + " from " + path;
+  });
 }
 
 }  // namespace

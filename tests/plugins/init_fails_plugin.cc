@@ -9,8 +9,7 @@
 namespace {
 
 taskqueue::Status Init(taskqueue::PluginRegistrar& registrar) {
-  TQ_RETURN_IF_ERROR(
-      registrar.Register("tp_half", std::make_shared<taskqueue::ChildProcessor>()));
+  TQ_RETURN_IF_ERROR(registrar.Register("tp_half", std::make_shared<taskqueue::ChildProcessor>()));
   if (std::getenv("TQ_TEST_PLUGIN_THROW") != nullptr) {
     throw std::runtime_error("cannot read /etc/tp.conf");
   }

@@ -126,17 +126,17 @@ TEST_F(DeclarativeTest, ArgvExpandsArgsAsSeparateEntriesUnchanged) {
   auto p = One(R"("command": "run", "exec": ["/bin/echo", "--", "{args}", "end"])");
   ASSERT_NE(p, nullptr);
   Task t = MakeTask(R"(run 'two words' "it's" '; rm -rf x' '$(id)' ''  plain)");
-  EXPECT_THAT(p->Argv(t), ElementsAre("/bin/echo", "--", "two words", "it's", "; rm -rf x",
-                                      "$(id)", "", "plain", "end"));
+  EXPECT_THAT(p->Argv(t), ElementsAre("/bin/echo", "--", "two words", "it's", "; rm -rf x", "$(id)",
+                                      "", "plain", "end"));
 }
 
 TEST_F(DeclarativeTest, ArgvPlaceholdersInsideStrings) {
   auto p = One(R"("command": "greet", "max_args": 2,
       "exec": ["/bin/echo", "--user={0}", "{command}:{1}", "{{literal}}", "{1}{0}"])");
   ASSERT_NE(p, nullptr);
-  EXPECT_THAT(p->Argv(MakeTask("greet fred 'hi there'")),
-              ElementsAre("/bin/echo", "--user=fred", "greet:hi there", "{literal}",
-                          "hi therefred"));
+  EXPECT_THAT(
+      p->Argv(MakeTask("greet fred 'hi there'")),
+      ElementsAre("/bin/echo", "--user=fred", "greet:hi there", "{literal}", "hi therefred"));
 }
 
 TEST_F(DeclarativeTest, NoArgsExpandToNothing) {
@@ -173,7 +173,8 @@ TEST_F(DeclarativeTest, HostileArgsReachTheProgramAsSeparateArgvEntries) {
   std::filesystem::path victim = dir_.path() / "x";
   std::filesystem::create_directory(victim);
 
-  std::vector<std::string> argv = p->Argv(MakeTask(R"(dump '; rm -rf x' "a b" '$(touch y)' 'q\'s')"));
+  std::vector<std::string> argv =
+      p->Argv(MakeTask(R"(dump '; rm -rf x' "a b" '$(touch y)' 'q\'s')"));
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -331,7 +332,8 @@ TEST_F(DeclarativeTest, TopLevelErrors) {
   EXPECT_THAT(ErrorForText(R"({"processors": {}})"), StartsWith("processors: expected an array"));
   EXPECT_THAT(ErrorForText(R"({"processors": [], "extra": 1})"),
               StartsWith("extra: unknown field"));
-  EXPECT_THAT(ErrorForText(R"({"processors": [5]})"), StartsWith("processors[0]: expected an object"));
+  EXPECT_THAT(ErrorForText(R"({"processors": [5]})"),
+              StartsWith("processors[0]: expected an object"));
 }
 
 TEST_F(DeclarativeTest, UnknownFieldIsNamed) {
@@ -350,8 +352,10 @@ TEST_F(DeclarativeTest, CommandErrors) {
 }
 
 TEST_F(DeclarativeTest, ExecErrors) {
-  EXPECT_THAT(ErrorFor(R"("command": "x", "exec": [])"), StartsWith("processors[0].exec: expected a non-empty array"));
-  EXPECT_THAT(ErrorFor(R"("command": "x", "exec": "/bin/echo")"), StartsWith("processors[0].exec: expected"));
+  EXPECT_THAT(ErrorFor(R"("command": "x", "exec": [])"),
+              StartsWith("processors[0].exec: expected a non-empty array"));
+  EXPECT_THAT(ErrorFor(R"("command": "x", "exec": "/bin/echo")"),
+              StartsWith("processors[0].exec: expected"));
   EXPECT_THAT(ErrorFor(R"("command": "x", "exec": ["/bin/echo", 3])"),
               StartsWith("processors[0].exec[1]: expected a string"));
   EXPECT_THAT(ErrorFor(R"("command": "x", "exec": ["/bin/echo", "{foo}"])"),
@@ -461,10 +465,10 @@ TEST_F(DeclarativeTest, PolicyFieldErrors) {
 
 TEST_F(DeclarativeTest, FailedFilesStillReportTheirCommands) {
   std::vector<std::string> commands;
-  Result<DeclarativeFile> f = ParseDeclarativeFile(
-      file(), R"({"processors": [{"command": "good", "exec": ["/bin/true"]},
+  Result<DeclarativeFile> f =
+      ParseDeclarativeFile(file(), R"({"processors": [{"command": "good", "exec": ["/bin/true"]},
                                  {"command": "bad", "exec": ["/bin/true"], "timeout": "x"}]})",
-      &commands);
+                           &commands);
   ASSERT_FALSE(f.ok());
   EXPECT_THAT(commands, ElementsAre("good", "bad"));
 }

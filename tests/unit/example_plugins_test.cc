@@ -43,7 +43,8 @@ struct RunResult {
 };
 
 // Runs argv (no shell) with stdout+stderr captured and extra environment.
-RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+RunResult RunProgram(const std::vector<std::string>& argv,
+                     const std::vector<std::string>& env = {}) {
   RunResult r;
   int fds[2];
   if (::pipe(fds) != 0) return r;
@@ -74,8 +75,8 @@ class ExamplePluginsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     manager_ = std::make_unique<PluginManager>(
-        registry_,
-        std::vector<PluginDirectory>{{TQ_EXAMPLE_PLUGIN_DIR, PluginDirectory::Origin::kCommandLine}});
+        registry_, std::vector<PluginDirectory>{
+                       {TQ_EXAMPLE_PLUGIN_DIR, PluginDirectory::Origin::kCommandLine}});
     Status s = manager_->LoadAll();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -91,9 +92,8 @@ class ExamplePluginsTest : public ::testing::Test {
 
 TEST_F(ExamplePluginsTest, EverythingLoads) {
   EXPECT_THAT(manager_->failures(), IsEmpty());
-  EXPECT_THAT(registry_->Commands(),
-              ElementsAre("backup", "count", "email", "flaky", "hello", "noop", "notify",
-                          "report", "sleep_echo"));
+  EXPECT_THAT(registry_->Commands(), ElementsAre("backup", "count", "email", "flaky", "hello",
+                                                 "noop", "notify", "report", "sleep_echo"));
 }
 
 TEST_F(ExamplePluginsTest, NotifyHooks) {
@@ -201,8 +201,8 @@ TEST_F(ExamplePluginsTest, ReportAndBackup) {
   EXPECT_TRUE(report->Overrides(MakeTask("report daily full"), MakeTask("report daily")));
   EXPECT_FALSE(report->Overrides(MakeTask("report daily"), MakeTask("report daily full")));
   EXPECT_THAT(report->DeferralTags(MakeTask("report daily")), ElementsAre("report:daily"));
-  RunResult r = RunProgram(std::dynamic_pointer_cast<const ChildProcessor>(report)->Argv(
-      MakeTask("report daily full")));
+  RunResult r = RunProgram(
+      std::dynamic_pointer_cast<const ChildProcessor>(report)->Argv(MakeTask("report daily full")));
   EXPECT_EQ(r.exit_status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("report daily (full)"));
 
@@ -214,7 +214,8 @@ TEST_F(ExamplePluginsTest, ReportAndBackup) {
   TempDir dir;
   fs::create_directory(dir.path() / "src");
   std::ofstream(dir.path() / "src" / "file.txt") << "data";
-  std::string text = "backup " + (dir.path() / "src").string() + " " + (dir.path() / "out").string();
+  std::string text =
+      "backup " + (dir.path() / "src").string() + " " + (dir.path() / "out").string();
   Task task = MakeTask(text);
   ASSERT_TRUE(backup->IsValidArgs(task)) << text;
   RunResult b = RunProgram(backup->Argv(task));

@@ -16,10 +16,9 @@ using ::testing::HasSubstr;
 
 TEST(QueueSettingsTest, KeysCoverEveryFieldInOrder) {
   EXPECT_THAT(QueueSettings::Keys(),
-              ElementsAre("max_running", "default_timeout", "max_timeout",
-                          "default_child_timeout", "keep_finished_seconds",
-                          "keep_complete_count", "keep_failed_count", "keep_events_seconds",
-                          "max_output_bytes"));
+              ElementsAre("max_running", "default_timeout", "max_timeout", "default_child_timeout",
+                          "keep_finished_seconds", "keep_complete_count", "keep_failed_count",
+                          "keep_events_seconds", "max_output_bytes"));
 }
 
 TEST(QueueSettingsTest, DefaultsAreCpanels) {

@@ -1,8 +1,6 @@
 // PluginManager: search path, loading JSON and C++ plugins, failures (bad
 // files skipped and reported, double registration, unsafe permissions), and
 // a real C++ plugin from tests/plugins/ loaded with its hooks called.
-#include "taskqueue/plugin.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "fakes/test_util.h"
+#include "taskqueue/plugin.h"
 
 #ifndef TQ_TEST_PLUGIN_DIR
 #error "TQ_TEST_PLUGIN_DIR must name the directory of the test plugins (tests/plugins)"
@@ -237,8 +236,8 @@ TEST_F(PluginManagerTest, MissingDirectories) {
   auto m = Manager({root_.path() / "typo", file});
   EXPECT_TRUE(m->LoadAll().IsConfig());
   ASSERT_THAT(m->failures(), SizeIs(2));
-  EXPECT_EQ(m->failures()[0].ToString(), (root_.path() / "typo").string() +
-                                             ": no such plugin directory");
+  EXPECT_EQ(m->failures()[0].ToString(),
+            (root_.path() / "typo").string() + ": no such plugin directory");
   EXPECT_EQ(m->failures()[1].reason, "not a directory");
 }
 

@@ -89,11 +89,16 @@ TEST(ProcessorTest, IsDupeMatrix) {
     bool dupe;
   };
   const Row rows[] = {
-      {"noop a 2 c", "noop a 2 c", true},      {"noop a 2 c", "noop  a   2   c", true},
-      {"noop a 2 c", "noop a '2' c", true},    {"noop a 2 c", "noop a \"2\" c", true},
-      {"noop a 2 c", "noop a b 3", false},     {"noop a 2 c", "noop a 2", false},
-      {"noop a 2 c", "noop a 2 c d", false},   {"noop a 2 c", "other a 2 c", false},
-      {"noop", "noop", true},                  {"noop ''", "noop", false},
+      {"noop a 2 c", "noop a 2 c", true},
+      {"noop a 2 c", "noop  a   2   c", true},
+      {"noop a 2 c", "noop a '2' c", true},
+      {"noop a 2 c", "noop a \"2\" c", true},
+      {"noop a 2 c", "noop a b 3", false},
+      {"noop a 2 c", "noop a 2", false},
+      {"noop a 2 c", "noop a 2 c d", false},
+      {"noop a 2 c", "other a 2 c", false},
+      {"noop", "noop", true},
+      {"noop ''", "noop", false},
       {"noop 'a b'", "noop a b", false},
   };
   for (const Row& row : rows) {

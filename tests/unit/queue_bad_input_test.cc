@@ -3,12 +3,11 @@
 // and malformed commands, huge commands. Each must give a clear error naming
 // what is wrong, and nothing already stored may be lost: every test starts
 // from a queue holding tasks and checks they are all still there after.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -61,8 +60,7 @@ class QueueBadInputTest : public ::testing::Test {
     ASSERT_TQ_OK(q);
     auto waiting = (*q)->TasksInState(TaskState::kWaiting);
     ASSERT_TQ_OK(waiting);
-    EXPECT_THAT(FullCommands(*waiting),
-                ElementsAre("noop one", "noop 'two words'", "noop three"));
+    EXPECT_THAT(FullCommands(*waiting), ElementsAre("noop one", "noop 'two words'", "noop three"));
     if (!with_scheduled) return;
     auto scheduled = (*q)->TasksInState(TaskState::kScheduled);
     ASSERT_TQ_OK(scheduled);
@@ -292,9 +290,10 @@ TEST_F(QueueBadInputTest, BadSettingsWhenSetting) {
   auto q = Queue::Open(Options());
   ASSERT_TQ_OK(q);
   const std::pair<const char*, const char*> bad[] = {
-      {"max_running", "0"},  {"max_running", "-1"},      {"max_running", "abc"},
-      {"max_running", ""},   {"max_running", "2x"},      {"default_timeout", "1e3"},
-      {"no_such_key", "5"},  {"max_timeout", "99999999999999999999999"},
+      {"max_running", "0"},   {"max_running", "-1"},
+      {"max_running", "abc"}, {"max_running", ""},
+      {"max_running", "2x"},  {"default_timeout", "1e3"},
+      {"no_such_key", "5"},   {"max_timeout", "99999999999999999999999"},
   };
   for (const auto& [key, value] : bad) {
     Status st = (*q)->SetSetting(key, value);
@@ -314,9 +313,9 @@ TEST_F(QueueBadInputTest, EmptyAndMalformedCommands) {
     EXPECT_EQ(r.status().message(), "Cannot queue an empty command.");
   }
   const std::pair<const char*, const char*> malformed[] = {
-      {" noop x", "position 1"},        {"noop 'open", "position 6"},
-      {"noop \"open", "position 6"},    {"noop a'b c'", "position 7"},
-      {"noop 'a'b", "position 9"},      {"no'op x", "position 3"},
+      {" noop x", "position 1"},          {"noop 'open", "position 6"},
+      {"noop \"open", "position 6"},      {"noop a'b c'", "position 7"},
+      {"noop 'a'b", "position 9"},        {"no'op x", "position 3"},
       {"noop 'mismatch\"", "position 6"},
   };
   for (const auto& [text, where] : malformed) {

@@ -83,9 +83,8 @@ class QueueConcurrencyTest : public ::testing::Test {
 };
 
 TEST_F(QueueConcurrencyTest, FourProcessesQueueDistinctCommandsWithUniqueIds) {
-  auto lines = RunProducers(+[](int w, int i) {
-    return "noop " + std::to_string(w) + "-" + std::to_string(i);
-  });
+  auto lines = RunProducers(
+      +[](int w, int i) { return "noop " + std::to_string(w) + "-" + std::to_string(i); });
   ASSERT_EQ(lines.size(), static_cast<size_t>(kProcesses * kPerProcess));
   std::set<int64_t> acked;
   for (const auto& line : lines) acked.insert(std::stoll(line));
@@ -110,9 +109,8 @@ TEST_F(QueueConcurrencyTest, FourProcessesQueueDistinctCommandsWithUniqueIds) {
 
 TEST_F(QueueConcurrencyTest, DuplicateHeavyInputQueuesEachCommandOnce) {
   constexpr int kDistinct = 20;
-  auto lines = RunProducers(+[](int w, int i) {
-    return "noop " + std::to_string((i + w * 7) % kDistinct);
-  });
+  auto lines =
+      RunProducers(+[](int w, int i) { return "noop " + std::to_string((i + w * 7) % kDistinct); });
   ASSERT_EQ(lines.size(), static_cast<size_t>(kProcesses * kPerProcess));
   std::set<int64_t> acked;
   for (const auto& line : lines) {

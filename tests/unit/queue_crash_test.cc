@@ -4,10 +4,9 @@
 // plus at most the one whose commit raced the kill (committed, but killed
 // before it could report the id). The queue accumulates across rounds, so
 // later rounds also check that earlier tasks survive every crash.
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <map>

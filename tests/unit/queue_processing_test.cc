@@ -42,8 +42,8 @@ class QueueProcessingTest : public ::testing::Test {
   }
   std::unique_ptr<Queue> Open() { return Open(Options()); }
   std::shared_ptr<FlagChildProcessor> RegisterSleep() {
-    auto p = std::make_shared<FlagChildProcessor>(
-        FlagChildProcessor::Config{.flag_dir = dir_.path()});
+    auto p =
+        std::make_shared<FlagChildProcessor>(FlagChildProcessor::Config{.flag_dir = dir_.path()});
     EXPECT_TQ_OK(registry_->Register("sleep", p));
     return p;
   }
@@ -148,9 +148,8 @@ TEST_F(QueueProcessingTest, Case27InProcessTimeout) {
 TEST_F(QueueProcessingTest, Case28FailingWorkFailsTheTaskAndLeavesNothingProcessing) {
   ASSERT_TQ_OK(registry_->RegisterFunction(
       "kaboom", [](TaskContext&) { return Result<std::string>(Status::Aborted("kaboom")); }));
-  ASSERT_TQ_OK(registry_->RegisterFunction("throws", [](TaskContext&) -> Result<std::string> {
-    throw std::runtime_error("kaboom");
-  }));
+  ASSERT_TQ_OK(registry_->RegisterFunction(
+      "throws", [](TaskContext&) -> Result<std::string> { throw std::runtime_error("kaboom"); }));
   auto q = Open();
   ASSERT_NE(q, nullptr);
   auto a = q->QueueTask("kaboom");

@@ -105,10 +105,11 @@ TEST_F(SchedulerCpanelTest, Case41RetriesCountDownAndStopAtZero) {
 // the child exits non-zero, which SPEC §4 retries the same way, so the test
 // needs no real time limit (case 27 is the one test that waits on one).
 TEST_F(SchedulerCpanelTest, Case42FailedChildIsRescheduledKeepingItsId) {
-  ASSERT_TQ_OK(registry_->Register(
-      "task", std::make_shared<FlagChildProcessor>(FlagChildProcessor::Config{
-                  .flag_dir = dir_.path(), .wait_for_flag = false, .exit_code = 1,
-                  .reschedule_delay = 5})));
+  ASSERT_TQ_OK(registry_->Register("task", std::make_shared<FlagChildProcessor>(
+                                               FlagChildProcessor::Config{.flag_dir = dir_.path(),
+                                                                          .wait_for_flag = false,
+                                                                          .exit_code = 1,
+                                                                          .reschedule_delay = 5})));
   const Task t = Schedule("task", After(1, 4));
   auto head = s_->PeekNextTask();
   ASSERT_TRUE(head->has_value());
@@ -203,8 +204,8 @@ TEST_F(SchedulerCpanelTest, Case46InsertionOrder) {
   for (int i = 5; i >= 0; --i) Schedule("noop r" + std::to_string(i), After(i));
   clock_.AdvanceSeconds(5);
   EXPECT_EQ(*s_->ProcessReadyTasks(*q_), 6);
-  EXPECT_THAT(Waiting(), ElementsAre("noop r0", "noop r1", "noop r2", "noop r3", "noop r4",
-                                     "noop r5"));
+  EXPECT_THAT(Waiting(),
+              ElementsAre("noop r0", "noop r1", "noop r2", "noop r3", "noop r4", "noop r5"));
 }
 
 // Case 47: two schedulers on the same files see each other's changes.
@@ -246,8 +247,8 @@ TEST_F(SchedulerCpanelTest, Case49ProcessReadyTasks) {
   Schedule("noop f", After(2));  // due with d: FIFO after it
   clock_.AdvanceSeconds(3);
   EXPECT_EQ(*s_->ProcessReadyTasks(*q_), 3);  // e, then d and f (same time, FIFO)
-  EXPECT_THAT(Waiting(), ElementsAre("noop now", "noop a", "noop b", "noop c", "noop e",
-                                     "noop d", "noop f"));
+  EXPECT_THAT(Waiting(),
+              ElementsAre("noop now", "noop a", "noop b", "noop c", "noop e", "noop d", "noop f"));
   EXPECT_EQ(*s_->HowManyScheduled(), 0);
 }
 

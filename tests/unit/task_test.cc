@@ -164,10 +164,10 @@ TEST(QuoteArgTest, PlainWordsStayBare) {
 
 TEST(QuoteArgTest, RoundTripsTrickyArgs) {
   const std::vector<std::string> cases = {
-      "",          " ",         "a b",       "it's",        "\"",          "'",
-      "\\",        "a\\",       "a b\\",     "\\'",         "\\\"",        "\\\\'",
-      "'\"'\"",    "x\\\\",     "\t\n",      "; rm -rf x",  "$(id) `id`",  "a'b c'",
-      "'a \\'b'",  "end\\\\\\", "\\ \\",     "\"\\\"\\\\\""};
+      "",         " ",         "a b",   "it's",        "\"",         "'",
+      "\\",       "a\\",       "a b\\", "\\'",         "\\\"",       "\\\\'",
+      "'\"'\"",   "x\\\\",     "\t\n",  "; rm -rf x",  "$(id) `id`", "a'b c'",
+      "'a \\'b'", "end\\\\\\", "\\ \\", "\"\\\"\\\\\""};
   for (const std::string& arg : cases) EXPECT_EQ(RoundTrip(arg), arg) << QuoteArg(arg);
 }
 
@@ -328,9 +328,9 @@ TEST(ParseTaskIdTest, FullAndBareIds) {
 
 // Case 15 adapted: bad ids are refused with a clear message.
 TEST(ParseTaskIdTest, RefusesBadIds) {
-  for (const char* bad : {"", "0", "-3", "abc", "TQ:", "TQ:TaskQueue:", "TQ::5",
-                          "TQ:TaskQueue:x", "TQ:TaskQueue:0", "1 ", "99999999999999999999",
-                          "XQ:TaskQueue:1", "TQ:Task:Queue:1"}) {
+  for (const char* bad :
+       {"", "0", "-3", "abc", "TQ:", "TQ:TaskQueue:", "TQ::5", "TQ:TaskQueue:x", "TQ:TaskQueue:0",
+        "1 ", "99999999999999999999", "XQ:TaskQueue:1", "TQ:Task:Queue:1"}) {
     Result<int64_t> r = ParseTaskId(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_THAT(r.status().message(), HasSubstr("Invalid task id"));

@@ -180,23 +180,23 @@ class TASKQUEUE_EXPORT PluginManager {
 // `taskqueue::Status init_function(taskqueue::PluginRegistrar&)`. It checks
 // the API version and turns a failed Status or an exception into a load
 // failure, so that no exception crosses the C boundary.
-#define TASKQUEUE_PLUGIN(init_function)                                                    \
-  extern "C" __attribute__((visibility("default"))) int taskqueue_plugin_init(             \
-      ::taskqueue::PluginRegistrar* registrar, uint32_t host_api_version) {                \
-    if (host_api_version != TASKQUEUE_PLUGIN_API_VERSION) {                                \
-      return TASKQUEUE_PLUGIN_ERR_API_VERSION;                                             \
-    }                                                                                      \
-    try {                                                                                  \
-      ::taskqueue::Status tq_plugin_status_ = init_function(*registrar);                   \
-      if (tq_plugin_status_.ok()) return TASKQUEUE_PLUGIN_OK;                              \
-      registrar->Fail(tq_plugin_status_.message());                                        \
-    } catch (const std::exception& tq_plugin_error_) {                                     \
-      registrar->Fail(std::string("init threw: ") + tq_plugin_error_.what());              \
-    } catch (...) {                                                                        \
-      registrar->Fail("init threw an unknown exception");                                  \
-    }                                                                                      \
-    return TASKQUEUE_PLUGIN_ERR_INIT;                                                      \
-  }                                                                                        \
+#define TASKQUEUE_PLUGIN(init_function)                                        \
+  extern "C" __attribute__((visibility("default"))) int taskqueue_plugin_init( \
+      ::taskqueue::PluginRegistrar* registrar, uint32_t host_api_version) {    \
+    if (host_api_version != TASKQUEUE_PLUGIN_API_VERSION) {                    \
+      return TASKQUEUE_PLUGIN_ERR_API_VERSION;                                 \
+    }                                                                          \
+    try {                                                                      \
+      ::taskqueue::Status tq_plugin_status_ = init_function(*registrar);       \
+      if (tq_plugin_status_.ok()) return TASKQUEUE_PLUGIN_OK;                  \
+      registrar->Fail(tq_plugin_status_.message());                            \
+    } catch (const std::exception& tq_plugin_error_) {                         \
+      registrar->Fail(std::string("init threw: ") + tq_plugin_error_.what());  \
+    } catch (...) {                                                            \
+      registrar->Fail("init threw an unknown exception");                      \
+    }                                                                          \
+    return TASKQUEUE_PLUGIN_ERR_INIT;                                          \
+  }                                                                            \
   static_assert(true, "TASKQUEUE_PLUGIN(f) is used as a statement: end it with ';'")
 
 #endif  // TASKQUEUE_PLUGIN_H_

@@ -1,0 +1,164 @@
+// taskqueued never loses or strands a task: kill -9 of the daemon at random
+// moments while children run, then restarts; a graceful SIGTERM with a
+// child running.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <random>
+#include <set>
+
+#include "integration/daemon_test_util.h"
+
+namespace taskqueue::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(DaemonCrashTest, KillNineAtRandomMomentsLosesAndStrandsNothing) {
+  DaemonFixture f;
+  // Each run records its start and end; about one run in six fails, to
+  // exercise retries across the crashes.
+  const std::string work = RecordCommand(f.records(), "start") +
+                           "; sleep 0.0$1; r=$(( $(date +%N) % 6 )); " +
+                           RecordCommand(f.records(), "end") + "; [ $r -ne 0 ]";
+  f.plugins().Write(
+      "work", {ShellProcessor("work", work, {{"attempts", 3}, {"backoff", "fixed:1"}})});
+  constexpr int kMaxRunning = 3;
+  const std::vector<std::string> args = {"--max-running", std::to_string(kMaxRunning)};
+  constexpr int kTasks = 60;
+  std::set<int64_t> ids;
+  for (int i = 0; i < kTasks; ++i) ids.insert(f.Enqueue("work " + std::to_string(10 + i)));
+
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> moment(0, 250);
+  for (int round = 0; round < 12 && !f.AllFinished(); ++round) {
+    auto daemon = f.StartDaemon(args);
+    ASSERT_TRUE(daemon);
+    // A random moment of its work: tests must not sleep to wait for
+    // something, but here the wait is the point.
+    std::this_thread::sleep_for(milliseconds(moment(rng)));
+    daemon->Signal(SIGKILL);
+    ASSERT_TRUE(daemon->WaitExit(seconds(10)).has_value());
+  }
+  auto daemon = f.StartDaemon(args);
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); }, seconds(90))) << daemon->Log();
+  daemon->Signal(SIGTERM);
+  ASSERT_TRUE(daemon->WaitExit(seconds(20)).has_value());
+
+  auto records = ReadRecords(f.records());
+  std::map<std::string, int> starts;
+  for (const auto& r : records) {
+    if (r.event == "start") ++starts[r.task];
+  }
+  auto events = f.queue().Events(0, 0);
+  ASSERT_TQ_OK(events);
+  std::map<int64_t, std::map<std::string, int>> by_task;
+  for (const auto& e : *events) ++by_task[e.task_id][e.type];
+  for (int64_t id : ids) {
+    auto t = f.Find(id);
+    ASSERT_TRUE(t) << "task " << id << " was lost";
+    const std::string uuid = t->uuid();
+    ASSERT_TRUE(t->state == TaskState::kComplete || t->state == TaskState::kFailed)
+        << uuid << " is " << TaskStateName(t->state);
+    auto& ev = by_task[id];
+    // Exactly one ending, and every run that started is accounted for by
+    // one recorded attempt: the failed ones, plus the final one.
+    EXPECT_EQ(ev["complete"] + ev["failed"], 1) << uuid;
+    EXPECT_EQ(starts[uuid], ev["failed_attempt"] + 1) << uuid;
+    EXPECT_LE(t->attempts_made, 3) << uuid;
+    EXPECT_GE(starts[uuid], 1) << uuid;
+    EXPECT_LE(starts[uuid], t->attempts_made) << uuid;
+  }
+  EXPECT_LE(MaxOverlap(records, WallNanos()), kMaxRunning);
+}
+
+TEST(DaemonCrashTest, SigtermStopsARunningChildInTimeAndItRunsAgain) {
+  DaemonFixture f;
+  const auto pids = f.root() / "pids";
+  const std::string script = RecordCommand(f.records(), "start") + "; echo $$ >> " +
+                             pids.string() + "; exec sleep 300";
+  f.plugins().Write("long", {ShellProcessor("long", script)});
+  auto daemon = f.StartDaemon({"--shutdown-grace", "1", "--kill-grace", "1"});
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("long");
+  ASSERT_TRUE(WaitUntil([&] { return ReadRecords(f.records()).size() == 1; })) << daemon->Log();
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(pids); }));
+
+  const int64_t asked = MonoMillis();
+  daemon->Signal(SIGTERM);
+  auto status = daemon->WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value()) << daemon->Log();
+  const int64_t took = MonoMillis() - asked;
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon->Log();
+  EXPECT_GE(took, 1000) << "the child should have had its grace period";
+  EXPECT_LT(took, 1000 + 3000) << "grace period plus a margin";
+  pid_t child = 0;
+  std::ifstream(pids) >> child;
+  EXPECT_TRUE(ProcessGone(child));
+  auto t = f.Find(id);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->state, TaskState::kWaiting) << "an interrupted task waits to run again";
+  EXPECT_EQ(t->attempts_made, 0) << "an interrupted attempt is not counted";
+
+  auto again = f.StartDaemon({"--shutdown-grace", "0"});
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(WaitUntil([&] { return ReadRecords(f.records()).size() == 2; })) << again->Log();
+  again->Signal(SIGTERM);
+  ASSERT_TRUE(again->WaitExit(seconds(10)).has_value());
+}
+
+TEST(DaemonCrashTest, SecondSigintStopsAtOnce) {
+  DaemonFixture f;
+  f.plugins().Write("long", {ShellProcessor("long", RecordCommand(f.records(), "start") +
+                                                        "; exec sleep 300")});
+  auto daemon = f.StartDaemon({"--shutdown-grace", "60"});
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("long");
+  ASSERT_TRUE(WaitUntil([&] { return ReadRecords(f.records()).size() == 1; })) << daemon->Log();
+  daemon->Signal(SIGINT);
+  EXPECT_FALSE(daemon->WaitExit(milliseconds(300)).has_value()) << "first SIGINT is graceful";
+  daemon->Signal(SIGINT);
+  auto status = daemon->WaitExit(seconds(5));
+  ASSERT_TRUE(status.has_value()) << daemon->Log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  EXPECT_EQ(f.Find(id)->state, TaskState::kWaiting);
+}
+
+TEST(DaemonCrashTest, RestartSupervisesAStillRunningChildAgain) {
+  DaemonFixture f;
+  const auto go = f.root() / "go";
+  // The child waits for the test's signal (a file), then exits 0.
+  const std::string script = RecordCommand(f.records(), "start") + "; while [ ! -e " +
+                             go.string() + " ]; do sleep 0.02; done; " +
+                             RecordCommand(f.records(), "end");
+  f.plugins().Write("wait", {ShellProcessor("wait", script, {{"attempts", 1}})});
+  auto daemon = f.StartDaemon({"--max-running", "1"});
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("wait");
+  const int64_t other = f.Enqueue("wait x");
+  ASSERT_TRUE(WaitUntil([&] { return ReadRecords(f.records()).size() == 1; })) << daemon->Log();
+  daemon->Signal(SIGKILL);
+  ASSERT_TRUE(daemon->WaitExit(seconds(10)).has_value());
+
+  auto again = f.StartDaemon({"--max-running", "1"});
+  ASSERT_TRUE(again);
+  // Still running: adopted, still processing, and max_running 1 holds.
+  auto t = f.Find(id);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->state, TaskState::kProcessing);
+  EXPECT_EQ(f.Find(other)->state, TaskState::kWaiting);
+  std::ofstream(go) << "";
+  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); })) << again->Log();
+  EXPECT_EQ(f.Find(id)->state, TaskState::kComplete) << f.Find(id)->error;
+  EXPECT_EQ(f.Find(other)->state, TaskState::kComplete);
+  auto records = ReadRecords(f.records());
+  EXPECT_EQ(records.size(), 4u);
+  EXPECT_LE(MaxOverlap(records, WallNanos()), 1);
+  again->Signal(SIGTERM);
+  ASSERT_TRUE(again->WaitExit(seconds(10)).has_value());
+}
+
+}  // namespace
+}  // namespace taskqueue::testing

@@ -1,0 +1,86 @@
+// One daemon per queue; a killed daemon's lock never blocks; --check and
+// --http refusals exit 78.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "integration/daemon_test_util.h"
+
+namespace taskqueue::testing {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(DaemonLockTest, SecondDaemonOnTheSameQueueExits75NamingTheHolder) {
+  DaemonFixture f;
+  auto first = f.StartDaemon();
+  ASSERT_TRUE(first);
+  DaemonProcess second;
+  ASSERT_TRUE(second.Start(f.Args(), f.root() / "second.log", f.root() / "notify-second"));
+  auto status = second.WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 75) << second.Log();
+  EXPECT_NE(second.Log().find("pid " + std::to_string(first->pid())), std::string::npos)
+      << second.Log();
+  EXPECT_TRUE(first->running());
+  first->Signal(SIGTERM);
+  ASSERT_TRUE(first->WaitExit(seconds(10)).has_value());
+}
+
+TEST(DaemonLockTest, AKilledDaemonsLockDoesNotBlockTheNext) {
+  DaemonFixture f;
+  auto first = f.StartDaemon();
+  ASSERT_TRUE(first);
+  first->Signal(SIGKILL);
+  ASSERT_TRUE(first->WaitExit(seconds(10)).has_value());
+  auto second = f.StartDaemon();
+  ASSERT_TRUE(second) << "the lock of a dead daemon blocked a new one";
+  second->Signal(SIGTERM);
+  auto status = second->WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+TEST(DaemonLockTest, CheckReportsPluginFailuresWithExit78) {
+  DaemonFixture f;
+  f.plugins().Write("good", {ShellProcessor("good", "true")});
+  DaemonProcess ok;
+  ASSERT_TRUE(ok.Start(f.Args({"--check"}), f.root() / "ok.log", f.root() / "n1"));
+  auto status = ok.WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << ok.Log();
+
+  f.plugins().Write("bad", {{{"command", "bad"}, {"exec", {"/bin/true"}}, {"bogus", 1}}});
+  DaemonProcess bad;
+  ASSERT_TRUE(bad.Start(f.Args({"--check"}), f.root() / "bad.log", f.root() / "n2"));
+  status = bad.WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(WEXITSTATUS(*status), 78) << bad.Log();
+  EXPECT_NE(bad.Log().find("bad.json"), std::string::npos) << bad.Log();
+}
+
+TEST(DaemonLockTest, DaemonRunsOnWithThePluginsThatLoaded) {
+  DaemonFixture f;
+  f.plugins().Write("good", {ShellProcessor("good", RecordCommand(f.records(), "start"))});
+  f.plugins().Write("bad", {{{"command", "bad"}, {"exec", {"/bin/true"}}, {"bogus", 1}}});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  f.Enqueue("good");
+  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); })) << daemon->Log();
+  EXPECT_NE(daemon->Log().find("bad.json"), std::string::npos) << daemon->Log();
+  daemon->Signal(SIGTERM);
+  ASSERT_TRUE(daemon->WaitExit(seconds(10)).has_value());
+}
+
+TEST(DaemonLockTest, NonLoopbackHttpWithoutTokenIsRefused) {
+  DaemonFixture f;
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start(f.Args({"--http", "0.0.0.0:0"}), f.root() / "http.log", f.root() / "n"));
+  auto status = d.WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(WEXITSTATUS(*status), 78) << d.Log();
+  EXPECT_NE(d.Log().find("token"), std::string::npos) << d.Log();
+}
+
+}  // namespace
+}  // namespace taskqueue::testing

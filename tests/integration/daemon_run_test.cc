@@ -1,0 +1,217 @@
+// taskqueued runs tasks: each exactly once, never more than max_running at
+// once, never two holding the same deferral tag at once; retries of a
+// failing child; timeouts that stop a child and its grandchildren; prompt
+// starts of queued and scheduled tasks.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+
+#include "integration/daemon_test_util.h"
+
+namespace taskqueue::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+int CountLines(const std::filesystem::path& file, const std::string& prefix) {
+  std::ifstream in(file);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) n += line.rfind(prefix, 0) == 0 ? 1 : 0;
+  return n;
+}
+
+void StopDaemon(DaemonProcess& daemon) {
+  daemon.Signal(SIGTERM);
+  auto status = daemon.WaitExit(seconds(20));
+  ASSERT_TRUE(status.has_value()) << daemon.Log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.Log();
+}
+
+TEST(DaemonRunTest, ChildTasksRunExactlyOnceWithinMaxRunning) {
+  DaemonFixture f;
+  const std::string work = RecordCommand(f.records(), "start") + "; sleep 0.0$1; " +
+                           RecordCommand(f.records(), "end");
+  f.plugins().Write("work", {ShellProcessor("work", work)});
+  auto daemon = f.StartDaemon({"--max-running", "3"});
+  ASSERT_TRUE(daemon);
+  constexpr int kTasks = 40;
+  std::set<std::string> uuids;
+  for (int i = 0; i < kTasks; ++i) {
+    // Distinct args: identical pending tasks would be dupes.
+    int64_t id = f.Enqueue("work " + std::to_string(10 + i * 2));
+    uuids.insert("TQ:TaskQueue:" + std::to_string(id));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); }, seconds(60))) << daemon->Log();
+  StopDaemon(*daemon);
+
+  auto counts = f.queue().Counts();
+  ASSERT_TQ_OK(counts);
+  EXPECT_EQ(counts->complete, kTasks);
+  auto records = ReadRecords(f.records());
+  std::map<std::string, int> starts, ends;
+  for (const auto& r : records) (r.event == "start" ? starts : ends)[r.task]++;
+  EXPECT_EQ(starts.size(), uuids.size());
+  for (const auto& uuid : uuids) {
+    EXPECT_EQ(starts[uuid], 1) << uuid;
+    EXPECT_EQ(ends[uuid], 1) << uuid;
+  }
+  const int overlap = MaxOverlap(records, WallNanos());
+  EXPECT_LE(overlap, 3);
+  EXPECT_GE(overlap, 2) << "tasks never ran side by side: is max_running honoured at all?";
+}
+
+TEST(DaemonRunTest, TasksSharingADeferralTagNeverOverlap) {
+  DaemonFixture f;
+  const std::string work = RecordCommand(f.records(), "start") + "; sleep 0.05; " +
+                           RecordCommand(f.records(), "end");
+  f.plugins().Write("tagged", {ShellProcessor("tagged", work, {{"deferral_tags", {"res:{0}"}}})});
+  auto daemon = f.StartDaemon({"--max-running", "4"});
+  ASSERT_TRUE(daemon);
+  // Two resources, six tasks each: at most one per resource at a time, so
+  // at most two at once although max_running is 4.
+  std::map<std::string, std::string> resource_of;
+  for (int i = 0; i < 12; ++i) {
+    std::string res = i % 2 == 0 ? "a" : "b";
+    int64_t id = f.Enqueue("tagged " + res + " " + std::to_string(i));
+    resource_of["TQ:TaskQueue:" + std::to_string(id)] = res;
+  }
+  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); }, seconds(60))) << daemon->Log();
+  StopDaemon(*daemon);
+  auto counts = f.queue().Counts();
+  ASSERT_TQ_OK(counts);
+  EXPECT_EQ(counts->complete, 12);
+  auto records = ReadRecords(f.records());
+  EXPECT_EQ(records.size(), 24u);
+  std::string worst;
+  EXPECT_EQ(MaxOverlap(records, WallNanos(),
+                       [&](const std::string& task) { return resource_of[task]; }, &worst),
+            1)
+      << "two tasks of resource '" << worst << "' ran at once";
+  EXPECT_EQ(MaxOverlap(records, WallNanos()), 2) << "the two resources should run side by side";
+}
+
+TEST(DaemonRunTest, ChildExitingThreeWithTwoAttemptsRunsTwiceThenFails) {
+  DaemonFixture f;
+  f.plugins().Write("fail", {ShellProcessor("fail3", RecordCommand(f.records(), "start") +
+                                                         "; exit 3",
+                                            {{"attempts", 2}, {"backoff", "fixed:1"}})});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("fail3");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(id);
+    return t && t->state == TaskState::kFailed;
+  }))
+      << daemon->Log();
+  auto t = f.Find(id);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->exit_status, 3);
+  EXPECT_EQ(t->attempts_made, 2);
+  EXPECT_EQ(CountLines(f.records(), "start"), 2);
+  StopDaemon(*daemon);
+  // Nothing ran a third time.
+  EXPECT_EQ(CountLines(f.records(), "start"), 2);
+}
+
+TEST(DaemonRunTest, TimeoutKillsChildAndGrandchildThenRetriesThenFails) {
+  DaemonFixture f;
+  // The child and its grandchild both ignore SIGTERM, so only the SIGKILL
+  // that follows the grace period can end them.
+  const auto pids = f.root() / "pids";
+  const std::string script = "trap '' TERM; sleep 300 & echo $! >> " + pids.string() +
+                             "; echo $$ >> " + pids.string() + "; wait";
+  f.plugins().Write("slow", {ShellProcessor("slow", script,
+                                            {{"timeout", 1}, {"attempts", 2},
+                                             {"reschedule_delay", 1}})});
+  auto daemon = f.StartDaemon({"--kill-grace", "1"});
+  ASSERT_TRUE(daemon);
+  const int64_t start = MonoMillis();
+  const int64_t id = f.Enqueue("slow");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto t = f.Find(id);
+        return t && t->state == TaskState::kFailed;
+      },
+      seconds(30)))
+      << daemon->Log();
+  const int64_t took = MonoMillis() - start;
+  auto t = f.Find(id);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->attempts_made, 2);
+  EXPECT_NE(t->error.find("timed out"), std::string::npos) << t->error;
+  EXPECT_EQ(t->term_signal, SIGKILL);
+  // Two runs of 1 s + 1 s grace, 1 s apart.
+  EXPECT_GE(took, 4000);
+  std::ifstream in(pids);
+  std::vector<pid_t> all;
+  for (pid_t p; in >> p;) all.push_back(p);
+  ASSERT_EQ(all.size(), 4u) << "child and grandchild pids of both attempts";
+  for (pid_t p : all) EXPECT_TRUE(ProcessGone(p)) << "pid " << p << " survived its timeout";
+  StopDaemon(*daemon);
+}
+
+TEST(DaemonRunTest, QueuedTaskStartsPromptly) {
+  DaemonFixture f;
+  f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  for (int i = 0; i < 5; ++i) {
+    const int64_t queued = WallNanos();
+    f.Enqueue("rec " + std::to_string(i));
+    ASSERT_TRUE(WaitUntil([&] { return ReadRecords(f.records()).size() == size_t(i + 1); }))
+        << daemon->Log();
+    const int64_t started = ReadRecords(f.records()).back().nanos;
+    // The benchmark measures this properly (milliseconds); here it only must
+    // not wait for a poll.
+    EXPECT_LT(started - queued, 1'000'000'000) << "task " << i << " started late";
+  }
+  StopDaemon(*daemon);
+}
+
+TEST(DaemonRunTest, ScheduledTaskStartsWhenDue) {
+  DaemonFixture f;
+  f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  auto scheduler = Scheduler::ForQueue(f.queue());
+  const int64_t due_ms = WallNanos() / 1000000 + 1500;
+  ScheduleOptions options;
+  options.at_millis = due_ms;
+  ASSERT_TQ_OK(scheduler->ScheduleTask("rec", options));
+  ASSERT_TRUE(WaitUntil([&] { return !ReadRecords(f.records()).empty(); }, seconds(10)))
+      << daemon->Log();
+  const int64_t started_ms = ReadRecords(f.records()).front().nanos / 1000000;
+  EXPECT_GE(started_ms, due_ms);
+  EXPECT_LT(started_ms - due_ms, 500) << "the daemon should sleep exactly until the due time";
+  StopDaemon(*daemon);
+}
+
+TEST(DaemonRunTest, ChildGetsItsEnvironmentAndItsOutputIsKept) {
+  DaemonFixture f;
+  f.plugins().Write(
+      "env", {ShellProcessor("env", "echo id=$TASKQUEUE_TASK_ID name=$TASKQUEUE_NAME "
+                                    "attempt=$TASKQUEUE_ATTEMPT notify=$NOTIFY_SOCKET; "
+                                    "echo oops >&2; echo 'RESULT: all good'")});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("env");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(id);
+    return t && t->state == TaskState::kComplete;
+  }))
+      << daemon->Log();
+  EXPECT_EQ(f.Find(id)->result, "all good");
+  std::ifstream in(f.queue().OutputPath(id));
+  std::stringstream out;
+  out << in.rdbuf();
+  EXPECT_EQ(out.str(), "id=TQ:TaskQueue:" + std::to_string(id) +
+                           " name=tasks attempt=1 notify=\noops\nRESULT: all good\n");
+  StopDaemon(*daemon);
+}
+
+}  // namespace
+}  // namespace taskqueue::testing
