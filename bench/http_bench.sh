@@ -42,7 +42,8 @@ for _ in $(seq 1 300); do
 done
 [ -n "$port" ] || { echo "http_bench: taskqueued did not start:" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
 url=http://127.0.0.1:$port
-curl -s -X POST "$url/api/v1/pause" >/dev/null 2>&1 || true
+curl -sf -d "" "$url/api/v1/pause" >/dev/null ||
+  { echo "http_bench: cannot pause the queue" >&2; exit 1; }
 
 # wrk Lua scripts: each request carries distinct args, so no job is a dupe.
 cat > "$tmp/single.lua" <<'LUA'
@@ -84,5 +85,5 @@ echo "taskqueued HTTP on loopback: wrk -t2 -c$conns -d${secs}s; $(nproc) CPUs; $
 run "GET /stats" "$url/stats"
 run "POST /job (1)" -s "$tmp/single.lua" "$url"
 run "POST /job (bulk 100)" -s "$tmp/bulk.lua" "$url"
-jobs=$(curl -s "$url/stats" | sed -n 's/.*"inactiveCount":\([0-9]*\).*/\1/p')
-echo "jobs stored: ${jobs:-?}"
+total=$(curl -s "$url/api/v1/stats" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+echo "tasks stored: ${total:-?}"

@@ -8,6 +8,7 @@ packages=(
   cmake g++ make pkg-config scdoc
   libsqlite3-dev libsqlitecpp-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libsystemd-dev libbenchmark-dev
+  libpcre2-dev
   dpkg-dev file man-db bash-completion procps
 )
 if [ "${1:-}" = "--with-browser" ]; then

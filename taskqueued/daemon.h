@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "child_supervisor.h"
 #include "daemon_lock.h"
@@ -93,6 +94,9 @@ class Daemon {
   int64_t next_safety_ms_ = 0;
   int64_t next_prune_ms_ = 0;
   std::optional<int64_t> retry_ms_;      // after a database error
+  // Promotion re-checks after the scheduler's file changed (see
+  // HandleWakeup), earliest last.
+  std::vector<int64_t> sched_rechecks_ms_;
 
   QueueSettings settings_;
   int64_t settings_read_ms_ = -1;

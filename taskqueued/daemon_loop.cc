@@ -16,6 +16,8 @@ namespace {
 constexpr int64_t kRetryAfterErrorMillis = 1000;
 // How long queue settings read from the database are reused.
 constexpr int64_t kSettingsMaxAgeMillis = 1000;
+// When to look at the schedule again after its file changed, in ms.
+constexpr int64_t kSchedRecheckMillis[] = {5, 50, 500};
 
 const char* OutcomeName(RunOutcome::Kind kind) {
   switch (kind) {
@@ -174,8 +176,20 @@ void Daemon::Record(const FinishedRun& run) {
 }
 
 void Daemon::HandleWakeup(const Waker::Wakeup& wakeup) {
+  // inotify reports a commit's writes to the -wal file before the commit is
+  // visible to readers (SQLite publishes it in the -shm index afterwards,
+  // after its fsync). Claiming is a write transaction, which waits for the
+  // writer and then sees its commit; promotion only reads, so it looks
+  // again a little later, in case it looked too early.
   if ((wakeup.changed & Waker::kQueueFile) != 0) claim_ = true;
-  if ((wakeup.changed & Waker::kSchedFile) != 0) promote_ = true;
+  if ((wakeup.changed & Waker::kSchedFile) != 0) {
+    promote_ = true;
+    const int64_t at = SteadyMillis();
+    sched_rechecks_ms_.clear();
+    for (auto it = std::rbegin(kSchedRecheckMillis); it != std::rend(kSchedRecheckMillis); ++it) {
+      sched_rechecks_ms_.push_back(at + *it);
+    }
+  }
   for (uint64_t tag : wakeup.tags) {
     if (tag == kSignalTag) {
       for (int sig : signals_.ReadPending()) HandleSignal(sig);
@@ -190,6 +204,10 @@ void Daemon::HandleWakeup(const Waker::Wakeup& wakeup) {
   for (const auto& run : inprocess_->Tick(now)) Record(run);
   if (next_due_ms_ && now >= *next_due_ms_) {
     next_due_ms_.reset();
+    promote_ = true;
+  }
+  while (!sched_rechecks_ms_.empty() && now >= sched_rechecks_ms_.back()) {
+    sched_rechecks_ms_.pop_back();
     promote_ = true;
   }
   if (retry_ms_ && now >= *retry_ms_) {
@@ -278,6 +296,7 @@ std::optional<int64_t> Daemon::NextDeadline() const {
     if (!stop_sent_) consider(grace_deadline_ms_);
   } else {
     consider(next_due_ms_);
+    if (!sched_rechecks_ms_.empty()) consider(sched_rechecks_ms_.back());
     consider(next_safety_ms_);
     consider(next_prune_ms_);
   }

@@ -136,7 +136,10 @@ class FileParser {
     fs::path p = program;
     if (p.is_relative())
       p = (file_.parent_path().empty() ? fs::path(".") : file_.parent_path()) / p;
-    p = p.lexically_normal();
+    // Absolute, so that a daemon that changes directory still finds it.
+    std::error_code ec;
+    fs::path absolute = fs::absolute(p, ec);
+    p = (ec ? p : absolute).lexically_normal();
     if (!executable(p)) return Error(field, "'" + p.string() + "' is not an executable file");
     return p.string();
   }

@@ -140,7 +140,10 @@ bool IsPluginFileName(const std::string& name) {
 
 PluginManager::PluginManager(std::shared_ptr<ProcessorRegistry> registry,
                              std::vector<PluginDirectory> dirs)
-    : registry_(std::move(registry)), dirs_(std::move(dirs)) {}
+    : registry_(std::move(registry)), dirs_(std::move(dirs)) {
+  // Documented as REQUIRES, but a null registry must not crash a daemon.
+  if (registry_ == nullptr) registry_ = std::make_shared<ProcessorRegistry>();
+}
 
 PluginManager::~PluginManager() = default;
 
@@ -307,8 +310,8 @@ Status PluginManager::LoadSharedObject(const fs::path& file) {
                              : Join(registrar.errors(), "; ");
     return Fail(file, reason, registrar.commands());
   }
-  if (registrar.pending().empty()) return Fail(file, "the plugin registered no commands", {});
-
+  // A plugin may register nothing (say, when its own configuration is
+  // absent); it is listed as loaded with no commands.
   LoadedPlugin loaded{file.string(), file.stem().string(), LoadedPlugin::Kind::kSharedObject, {}};
   for (const auto& [command, processor] : registrar.pending()) {
     Status s = registry_->Register(command, PinToLibrary(processor, library), file.string());

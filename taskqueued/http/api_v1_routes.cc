@@ -26,8 +26,7 @@ json CountsJson(const QueueCounts& c) {
 }
 
 // Parses the optional integer query parameter `name` into *out.
-bool IntParam(const Req& req, Res& res, const char* name, int64_t min, int64_t max,
-              int64_t* out) {
+bool IntParam(const Req& req, Res& res, const char* name, int64_t min, int64_t max, int64_t* out) {
   if (!req.has_param(name)) return true;
   const std::string text = req.get_param_value(name);
   char* end = nullptr;
@@ -204,9 +203,9 @@ void CreateTasks(ServerContext& ctx, const Req& req, Res& res) {
   for (auto& [key, value] : body->items()) {
     if (key != "command" && key != "commands" && key != "options" && key != "at" &&
         key != "after") {
-      return SendV1Error(res, 400, "invalid_argument",
-                         "unknown field '" + key +
-                             "' (known: command, commands, options, at, after)");
+      return SendV1Error(
+          res, 400, "invalid_argument",
+          "unknown field '" + key + "' (known: command, commands, options, at, after)");
     }
   }
   std::optional<int64_t> at_ms;
@@ -233,13 +232,15 @@ void CreateTasks(ServerContext& ctx, const Req& req, Res& res) {
       schedule.task = *options;
       Result<Task> task = ctx.scheduler->ScheduleTask(c, schedule);
       if (task.ok()) {
-        results.push_back({{"command", c}, {"id", task->uuid()}, {"number", task->id},
-                           {"result", "scheduled"}});
+        results.push_back(
+            {{"command", c}, {"id", task->uuid()}, {"number", task->id}, {"result", "scheduled"}});
       } else {
         any_refused = true;
-        results.push_back({{"command", c}, {"id", nullptr}, {"result", "error"},
-                           {"error", ErrorObject(task.status().CodeName(),
-                                                 task.status().message())["error"]}});
+        results.push_back(
+            {{"command", c},
+             {"id", nullptr},
+             {"result", "error"},
+             {"error", ErrorObject(task.status().CodeName(), task.status().message())["error"]}});
       }
     }
   } else {
@@ -249,13 +250,16 @@ void CreateTasks(ServerContext& ctx, const Req& req, Res& res) {
       const EnqueueOutcome& o = (*outcomes)[i];
       if (!o.status.ok()) {
         any_refused = true;
-        results.push_back({{"command", commands[i]}, {"id", nullptr}, {"result", "error"},
-                           {"error", ErrorObject(o.status.CodeName(), o.status.message())["error"]}});
+        results.push_back(
+            {{"command", commands[i]},
+             {"id", nullptr},
+             {"result", "error"},
+             {"error", ErrorObject(o.status.CodeName(), o.status.message())["error"]}});
       } else if (o.duplicate) {
         results.push_back({{"command", commands[i]}, {"id", nullptr}, {"result", "duplicate"}});
       } else {
-        results.push_back({{"command", commands[i]}, {"id", o.uuid}, {"number", o.id},
-                           {"result", "queued"}});
+        results.push_back(
+            {{"command", commands[i]}, {"id", o.uuid}, {"number", o.id}, {"result", "queued"}});
       }
     }
   }

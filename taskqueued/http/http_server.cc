@@ -71,8 +71,8 @@ void HttpServer::Impl::Configure() {
     return security_.Check(req, res) ? httplib::Server::HandlerResponse::Unhandled
                                      : httplib::Server::HandlerResponse::Handled;
   });
-  server_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) {
+  server_.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                        httplib::Response& res) {
     if (!res.body.empty() || res.content_provider_) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -81,16 +81,16 @@ void HttpServer::Impl::Configure() {
         SendJson(res, 404, ErrorObject("not_found", "No route for " + req.method + " " + req.path));
         break;
       case 413:
-        SendJson(res, 413,
-                 ErrorObject("too_large", "The request body is larger than " +
-                                              std::to_string(ctx_->options.max_body_bytes) +
-                                              " bytes."));
+        SendJson(
+            res, 413,
+            ErrorObject("too_large", "The request body is larger than " +
+                                         std::to_string(ctx_->options.max_body_bytes) + " bytes."));
         break;
       default:
-        SendJson(res, res.status,
-                 ErrorObject("http_" + std::to_string(res.status),
-                             "The request failed with HTTP status " + std::to_string(res.status) +
-                                 "."));
+        SendJson(
+            res, res.status,
+            ErrorObject("http_" + std::to_string(res.status),
+                        "The request failed with HTTP status " + std::to_string(res.status) + "."));
     }
     return httplib::Server::HandlerResponse::Handled;
   }));

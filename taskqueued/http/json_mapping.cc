@@ -89,8 +89,9 @@ Result<Backoff> ParseKueBackoff(const json& value, int64_t delay_ms) {
   } else if (*type == "exponential") {
     backoff.kind = Backoff::Kind::kExponential;
   } else {
-    return Status::InvalidArgument("options.backoff.type must be \"fixed\" or \"exponential\", not \"" +
-                                   type->get<std::string>() + "\"");
+    return Status::InvalidArgument(
+        "options.backoff.type must be \"fixed\" or \"exponential\", not \"" +
+        type->get<std::string>() + "\"");
   }
   int64_t ms = delay_ms;
   if (auto d = value.find("delay"); d != value.end() && !d->is_null()) {
@@ -230,7 +231,8 @@ Result<KueJobRequest> ParseKueJob(const json& item) {
         userdata[key] = value;
         continue;
       }
-      if (!value.is_array()) return Status::InvalidArgument("data.args must be an array of strings");
+      if (!value.is_array())
+        return Status::InvalidArgument("data.args must be an array of strings");
       for (const json& arg : value) {
         if (!arg.is_string()) {
           return Status::InvalidArgument("data.args must be an array of strings, not " +
@@ -278,7 +280,8 @@ Result<KueJobRequest> ParseKueJob(const json& item) {
   }
   if (auto v = options.find("ttl"); v != options.end() && !Falsy(*v)) {
     std::optional<int64_t> ms = IntegerFrom(*v);
-    if (!ms || *ms < 1) return Status::InvalidArgument("options.ttl must be a number of milliseconds");
+    if (!ms || *ms < 1)
+      return Status::InvalidArgument("options.ttl must be a number of milliseconds");
     request.options.timeout = CeilSeconds(*ms);
   }
   if (auto v = options.find("removeOnComplete"); v != options.end()) {
@@ -362,10 +365,12 @@ Result<TaskOptions> ParseTaskOptionsJson(const json& options) {
       if (value.is_null()) continue;
       if (!value.is_object()) return Status::InvalidArgument("userdata must be a JSON object");
       Result<std::string> canonical = ValidateUserdata(value.dump());
-      if (!canonical.ok()) return Status::InvalidArgument("userdata: " + canonical.status().message());
+      if (!canonical.ok())
+        return Status::InvalidArgument("userdata: " + canonical.status().message());
       out.userdata_json = *canonical;
     } else if (key == "remove_on_complete") {
-      if (!value.is_boolean()) return Status::InvalidArgument("remove_on_complete must be true or false");
+      if (!value.is_boolean())
+        return Status::InvalidArgument("remove_on_complete must be true or false");
       out.remove_on_complete = value.get<bool>();
     } else {
       return Status::InvalidArgument("unknown option '" + key +
@@ -387,10 +392,9 @@ json EventJson(const Event& event) {
 }
 
 bool SameTaskOptions(const TaskOptions& a, const TaskOptions& b) {
-  return a.priority == b.priority && a.attempts == b.attempts &&
-         a.backoff.kind == b.backoff.kind && a.backoff.seconds == b.backoff.seconds &&
-         a.timeout == b.timeout && a.userdata_json == b.userdata_json &&
-         a.remove_on_complete == b.remove_on_complete;
+  return a.priority == b.priority && a.attempts == b.attempts && a.backoff.kind == b.backoff.kind &&
+         a.backoff.seconds == b.backoff.seconds && a.timeout == b.timeout &&
+         a.userdata_json == b.userdata_json && a.remove_on_complete == b.remove_on_complete;
 }
 
 }  // namespace taskqueue::http

@@ -177,7 +177,8 @@ std::vector<ItemResult> CreateJobs(ServerContext& ctx,
       schedule.at_millis = ctx.queue->clock().NowMillis() + first.delay_ms;
       schedule.task = first.options;
       Result<Task> task = ctx.scheduler->ScheduleTask(first.command, schedule);
-      results[i] = task.ok() ? Created(task->id) : Failed(task.status(), ErrorCodeFor(task.status()));
+      results[i] =
+          task.ok() ? Created(task->id) : Failed(task.status(), ErrorCodeFor(task.status()));
       ++i;
       continue;
     }
@@ -271,8 +272,8 @@ void SetState(ServerContext& ctx, httplib::Response& res, const std::string& id_
     return KueMessage(res, done_message);
   }
   if (StatesForName(target).empty()) {
-    return KueError(res, "invalid state '" + target +
-                             "' (inactive, active, delayed, complete or failed)");
+    return KueError(
+        res, "invalid state '" + target + "' (inactive, active, delayed, complete or failed)");
   }
   KueError(res, "cannot move job " + id_text + " from " + current + " to " + target +
                     ": only the daemon starts and finishes jobs; a job can be made inactive "
@@ -289,15 +290,15 @@ bool AcceptsJson(const httplib::Request& req) {
   size_t pos = 0;
   while (pos <= accept.size()) {
     size_t comma = accept.find(',', pos);
-    std::string item = accept.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item =
+        accept.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? accept.size() + 1 : comma + 1;
     std::string type = item.substr(0, item.find(';'));
     type.erase(0, type.find_first_not_of(" \t"));
     type.erase(type.find_last_not_of(" \t") + 1);
     bool zero_q = item.find("q=0") != std::string::npos && item.find("q=0.") == std::string::npos;
     if (zero_q) continue;
-    if (type == "application/json" || type == "application/*" || type == "*/*" ||
-        type == "json") {
+    if (type == "application/json" || type == "application/*" || type == "*/*" || type == "json") {
       return true;
     }
   }
@@ -306,60 +307,60 @@ bool AcceptsJson(const httplib::Request& req) {
 
 void RegisterKueRoutes(httplib::Server& server, ServerContext& ctx) {
   server.Get("/stats", Json([&ctx](const httplib::Request&, httplib::Response& res) {
-    Result<QueueCounts> c = ctx.queue->Counts();
-    if (!c.ok()) return KueError(res, c.status().message());
-    Result<int64_t> work = ctx.queue->WorkTimeMillis();
-    if (!work.ok()) return KueError(res, work.status().message());
-    SendJson(res, 200,
-             ordered_json{{"inactiveCount", c->waiting + c->deferred},
-                          {"completeCount", c->complete},
-                          {"activeCount", c->processing},
-                          {"failedCount", c->failed},
-                          {"delayedCount", c->scheduled},
-                          {"workTime", *work}});
-  }));
+               Result<QueueCounts> c = ctx.queue->Counts();
+               if (!c.ok()) return KueError(res, c.status().message());
+               Result<int64_t> work = ctx.queue->WorkTimeMillis();
+               if (!work.ok()) return KueError(res, work.status().message());
+               SendJson(res, 200,
+                        ordered_json{{"inactiveCount", c->waiting + c->deferred},
+                                     {"completeCount", c->complete},
+                                     {"activeCount", c->processing},
+                                     {"failedCount", c->failed},
+                                     {"delayedCount", c->scheduled},
+                                     {"workTime", *work}});
+             }));
 
   server.Get("/job/search", Json([&ctx](const httplib::Request& req, httplib::Response& res) {
-    const std::string q = req.get_param_value("q");
-    ordered_json ids = ordered_json::array();
-    if (!q.empty()) {
-      Result<std::vector<Task>> found = ctx.queue->Search(q, std::nullopt, "", 10000);
-      if (!found.ok()) return KueError(res, found.status().message());
-      for (const Task& t : *found) ids.push_back(std::to_string(t.id));
-    }
-    SendJson(res, 200, ids);
-  }));
+               const std::string q = req.get_param_value("q");
+               ordered_json ids = ordered_json::array();
+               if (!q.empty()) {
+                 Result<std::vector<Task>> found = ctx.queue->Search(q, std::nullopt, "", 10000);
+                 if (!found.ok()) return KueError(res, found.status().message());
+                 for (const Task& t : *found) ids.push_back(std::to_string(t.id));
+               }
+               SendJson(res, 200, ids);
+             }));
 
   server.Get("/job/types", Json([&ctx](const httplib::Request&, httplib::Response& res) {
-    Result<std::vector<std::string>> names = ctx.queue->CommandNames();
-    if (!names.ok()) return KueError(res, names.status().message());
-    SendJson(res, 200, ordered_json(*names));
-  }));
+               Result<std::vector<std::string>> names = ctx.queue->CommandNames();
+               if (!names.ok()) return KueError(res, names.status().message());
+               SendJson(res, 200, ordered_json(*names));
+             }));
 
   server.Get("/job/([^/]+)", Json([&ctx](const httplib::Request& req, httplib::Response& res) {
-    const std::string id_text = req.matches[1].str();
-    std::optional<int64_t> id = ParseIdSegment(id_text);
-    if (!id) return KueError(res, Missing(id_text));
-    Result<std::optional<Task>> task = FindAnyTask(ctx, *id);
-    if (!task.ok()) return KueError(res, task.status().message());
-    if (!task->has_value()) return KueError(res, Missing(id_text));
-    SendJson(res, 200, KueJobJson(**task));
-  }));
+               const std::string id_text = req.matches[1].str();
+               std::optional<int64_t> id = ParseIdSegment(id_text);
+               if (!id) return KueError(res, Missing(id_text));
+               Result<std::optional<Task>> task = FindAnyTask(ctx, *id);
+               if (!task.ok()) return KueError(res, task.status().message());
+               if (!task->has_value()) return KueError(res, Missing(id_text));
+               SendJson(res, 200, KueJobJson(**task));
+             }));
 
   server.Get("/job/([^/]+)/log", Json([&ctx](const httplib::Request& req, httplib::Response& res) {
-    ordered_json lines = ordered_json::array();
-    // Kue read the log list directly: an unknown id has an empty log.
-    if (std::optional<int64_t> id = ParseIdSegment(req.matches[1].str())) {
-      Result<std::vector<LogLine>> logs = ctx.queue->Logs(*id);
-      if (!logs.ok() && !logs.status().IsNotFound()) {
-        return KueError(res, logs.status().message());
-      }
-      if (logs.ok()) {
-        for (const LogLine& l : *logs) lines.push_back(l.line);
-      }
-    }
-    SendJson(res, 200, lines);
-  }));
+               ordered_json lines = ordered_json::array();
+               // Kue read the log list directly: an unknown id has an empty log.
+               if (std::optional<int64_t> id = ParseIdSegment(req.matches[1].str())) {
+                 Result<std::vector<LogLine>> logs = ctx.queue->Logs(*id);
+                 if (!logs.ok() && !logs.status().IsNotFound()) {
+                   return KueError(res, logs.status().message());
+                 }
+                 if (logs.ok()) {
+                   for (const LogLine& l : *logs) lines.push_back(l.line);
+                 }
+               }
+               SendJson(res, 200, lines);
+             }));
 
   // Kue's order of registration matters: "from..to" first, then the
   // type/state forms, then state alone.
@@ -415,22 +416,23 @@ void RegisterKueRoutes(httplib::Server& server, ServerContext& ctx) {
              }));
 
   server.Delete("/job/([^/]+)", Json([&ctx](const httplib::Request& req, httplib::Response& res) {
-    const std::string id_text = req.matches[1];
-    std::optional<int64_t> id = ParseIdSegment(id_text);
-    if (!id) return KueError(res, Missing(id_text));
-    Result<bool> removed = ctx.queue->Remove(*id);
-    if (!removed.ok()) return KueError(res, removed.status().message());
-    if (!*removed) return KueError(res, Missing(id_text));
-    KueMessage(res, "job " + id_text + " removed");
-  }));
+                  const std::string id_text = req.matches[1];
+                  std::optional<int64_t> id = ParseIdSegment(id_text);
+                  if (!id) return KueError(res, Missing(id_text));
+                  Result<bool> removed = ctx.queue->Remove(*id);
+                  if (!removed.ok()) return KueError(res, removed.status().message());
+                  if (!*removed) return KueError(res, Missing(id_text));
+                  KueMessage(res, "job " + id_text + " removed");
+                }));
 
   server.Post("/job", Json([&ctx](const httplib::Request& req, httplib::Response& res) {
-    PostJob(ctx, req, res);
-  }));
+                PostJob(ctx, req, res);
+              }));
 
   server.Get("/inactive/([^/]+)", Json([&ctx](const httplib::Request& req, httplib::Response& res) {
-    SetState(ctx, res, req.matches[1], "inactive", "job " + req.matches[1].str() + " inactive");
-  }));
+               SetState(ctx, res, req.matches[1], "inactive",
+                        "job " + req.matches[1].str() + " inactive");
+             }));
 }
 
 }  // namespace taskqueue::http

@@ -141,29 +141,34 @@ bool SecurityPolicy::Check(const httplib::Request& req, httplib::Response& res) 
     return false;
   }
   if (!HostAllowed(req)) {
-    SendJson(res, 403, ErrorObject("forbidden", "Host '" + req.get_header_value("Host") +
-                                                    "' is not this server's."));
+    SendJson(res, 403,
+             ErrorObject("forbidden",
+                         "Host '" + req.get_header_value("Host") + "' is not this server's."));
     return false;
   }
   const bool read = !IsMutation(req);
-  if (!IsReadMethod(req.method) && req.method != "POST" && req.method != "PUT" && req.method != "DELETE") {
+  if (!IsReadMethod(req.method) && req.method != "POST" && req.method != "PUT" &&
+      req.method != "DELETE") {
     res.set_header("Allow", "GET, HEAD, POST, PUT, DELETE");
-    SendJson(res, 405, ErrorObject("method_not_allowed", "Method " + req.method +
-                                                             " is not allowed."));
+    SendJson(res, 405,
+             ErrorObject("method_not_allowed", "Method " + req.method + " is not allowed."));
     return false;
   }
   if (!read && !SameOrigin(req)) {
-    SendJson(res, 403, ErrorObject("cross_origin", "Cross-origin request refused: Origin "
-                                                   "or Referer does not match Host."));
+    SendJson(res, 403,
+             ErrorObject("cross_origin",
+                         "Cross-origin request refused: Origin "
+                         "or Referer does not match Host."));
     return false;
   }
   if (!IsApiPath(req.path)) return true;
   Role role = RoleOf(req);
   if (role == Role::kNone) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"taskqueue\"");
-    SendJson(res, 401, ErrorObject("unauthorized", req.has_header("Authorization")
-                                                       ? "Invalid token."
-                                                       : "A bearer token is required."));
+    SendJson(res, 401,
+             ErrorObject("unauthorized", req.has_header("Authorization")
+                                             ? "Invalid token."
+                                             : "A bearer token is required."));
     return false;
   }
   if (role == Role::kReadOnly && !read) {

@@ -10,6 +10,13 @@ namespace {
 
 using std::chrono::seconds;
 
+// A processor with a field the loader does not know: its file fails.
+nlohmann::json BadProcessor() {
+  nlohmann::json p = ShellProcessor("bad", "true");
+  p["bogus"] = 1;
+  return p;
+}
+
 TEST(DaemonLockTest, SecondDaemonOnTheSameQueueExits75NamingTheHolder) {
   DaemonFixture f;
   auto first = f.StartDaemon();
@@ -50,7 +57,7 @@ TEST(DaemonLockTest, CheckReportsPluginFailuresWithExit78) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(WEXITSTATUS(*status), 0) << ok.Log();
 
-  f.plugins().Write("bad", {{{"command", "bad"}, {"exec", {"/bin/true"}}, {"bogus", 1}}});
+  f.plugins().Write("bad", {BadProcessor()});
   DaemonProcess bad;
   ASSERT_TRUE(bad.Start(f.Args({"--check"}), f.root() / "bad.log", f.root() / "n2"));
   status = bad.WaitExit(seconds(10));
@@ -62,7 +69,7 @@ TEST(DaemonLockTest, CheckReportsPluginFailuresWithExit78) {
 TEST(DaemonLockTest, DaemonRunsOnWithThePluginsThatLoaded) {
   DaemonFixture f;
   f.plugins().Write("good", {ShellProcessor("good", RecordCommand(f.records(), "start"))});
-  f.plugins().Write("bad", {{{"command", "bad"}, {"exec", {"/bin/true"}}, {"bogus", 1}}});
+  f.plugins().Write("bad", {BadProcessor()});
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   f.Enqueue("good");

@@ -86,10 +86,12 @@ class PluginDir {
     std::filesystem::create_directories(dir_);
     ::chmod(dir_.c_str(), 0755);
   }
-  // Writes <name>.json holding {"processors": processors}.
-  void Write(const std::string& name, const nlohmann::json& processors) {
+  // Writes <name>.json holding {"processors": [processors...]}.
+  void Write(const std::string& name, const std::vector<nlohmann::json>& processors) {
     auto file = dir_ / (name + ".json");
-    std::ofstream(file) << nlohmann::json{{"processors", processors}}.dump(2);
+    nlohmann::json doc = nlohmann::json::object();
+    doc["processors"] = processors;
+    std::ofstream(file) << doc.dump(2);
     ::chmod(file.c_str(), 0644);
   }
   const std::filesystem::path& path() const { return dir_; }
@@ -291,7 +293,10 @@ class DaemonFixture {
  public:
   DaemonFixture()
       : state_(dir_.path() / "state"), plugins_(dir_.path() / "plugins"),
-        records_(dir_.path() / "records") {}
+        records_(dir_.path() / "records") {
+    // An empty configuration file, so the user's own never leaks in.
+    std::ofstream(dir_.path() / "none.conf") << "";
+  }
 
   const std::filesystem::path& state() const { return state_; }
   PluginDir& plugins() { return plugins_; }
@@ -309,7 +314,6 @@ class DaemonFixture {
 
   // Starts a daemon and waits until it is ready.
   std::unique_ptr<DaemonProcess> StartDaemon(const std::vector<std::string>& extra = {}) {
-    EnsureConfig();
     auto d = std::make_unique<DaemonProcess>();
     const auto n = std::to_string(++started_);
     if (!d->Start(Args(extra), dir_.path() / ("daemon" + n + ".log"),
@@ -332,8 +336,9 @@ class DaemonFixture {
       manager_ = std::make_unique<PluginManager>(
           registry, std::vector<PluginDirectory>{{plugins_.path(),
                                                   PluginDirectory::Origin::kCommandLine}});
-      Status loaded = manager_->LoadAll();
-      EXPECT_TRUE(loaded.ok()) << loaded.ToString();
+      // Files that fail are skipped here as in the daemon (tests of that
+      // write one on purpose).
+      (void)manager_->LoadAll();
       QueueOptions options;
       options.state_dir = state_;
       options.registry = registry;
@@ -364,11 +369,6 @@ class DaemonFixture {
   }
 
  private:
-  void EnsureConfig() {
-    // An empty configuration file, so the user's own never leaks in.
-    std::ofstream(dir_.path() / "none.conf") << "";
-  }
-
   TempDir dir_;
   std::filesystem::path state_;
   PluginDir plugins_;

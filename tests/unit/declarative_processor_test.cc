@@ -18,6 +18,7 @@
 namespace taskqueue {
 namespace {
 
+namespace fs = std::filesystem;
 using ::taskqueue::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -159,6 +160,16 @@ TEST_F(DeclarativeTest, ProgramIsResolvedInPathAndRelativeToTheFile) {
   auto relative = One(R"("command": "go", "exec": ["scripts/go.sh", "{args}"])");
   ASSERT_NE(relative, nullptr);
   EXPECT_EQ(relative->Argv(MakeTask("go"))[0], script);
+
+  // A file named by a relative path still yields an absolute program path,
+  // so a daemon that changes directory finds it.
+  fs::path cwd = fs::current_path();
+  fs::current_path(dir_.path());
+  Result<DeclarativeFile> from_relative = ParseDeclarativeFile(
+      "procs.json", R"({"processors": [{"command": "go", "exec": ["scripts/go.sh"]}]})");
+  fs::current_path(cwd);
+  ASSERT_TQ_OK(from_relative);
+  EXPECT_EQ(from_relative->processors[0]->Argv(MakeTask("go"))[0], script);
 }
 
 // The argv reaches the program byte for byte: no shell sees it.

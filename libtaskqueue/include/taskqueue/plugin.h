@@ -128,7 +128,7 @@ struct TASKQUEUE_EXPORT PluginFailure {
 // alive, so tasks running through an old registry finish safely.
 class TASKQUEUE_EXPORT PluginManager {
  public:
-  // REQUIRES: registry is non-null.
+  // `registry` receives the processors (a fresh one holding only noop if null).
   PluginManager(std::shared_ptr<ProcessorRegistry> registry, std::vector<PluginDirectory> dirs);
   ~PluginManager();
   PluginManager(const PluginManager&) = delete;

@@ -21,9 +21,9 @@ class ApiV1Test : public HttpTest {
 };
 
 TEST_F(ApiV1Test, QueueGetAndList) {
-  auto r = PostJson("/api/v1/tasks",
-                    {{"commands", {"email a", "email 'b c'", "nosuch x", "email a"}},
-                     {"options", {{"priority", "high"}, {"userdata", {{"k", "v"}}}}}});
+  auto r =
+      PostJson("/api/v1/tasks", {{"commands", {"email a", "email 'b c'", "nosuch x", "email a"}},
+                                 {"options", {{"priority", "high"}, {"userdata", {{"k", "v"}}}}}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);  // one was refused; the others are queued
   json results = Body(r)["results"];
@@ -102,12 +102,13 @@ TEST_F(ApiV1Test, StatusCodesAndErrorObject) {
       {"POST", "/api/v1/tasks", R"({"command": "email", "at": "noon"})", 400, "invalid_argument"},
   };
   for (const Case& c : cases) {
-    httplib::Result r = c.method == "GET"    ? client_->Get(c.path.c_str())
-                        : c.method == "POST" ? client_->Post(c.path.c_str(), c.body,
-                                                             "application/json")
-                                             : client_->Delete(c.path.c_str());
+    httplib::Result r = c.method == "GET" ? client_->Get(c.path.c_str())
+                        : c.method == "POST"
+                            ? client_->Post(c.path.c_str(), c.body, "application/json")
+                            : client_->Delete(c.path.c_str());
     ASSERT_TRUE(r) << c.path;
-    EXPECT_EQ(r->status, c.status) << c.method << " " << c.path << " " << c.body << " -> " << r->body;
+    EXPECT_EQ(r->status, c.status)
+        << c.method << " " << c.path << " " << c.body << " -> " << r->body;
     json body = Body(r);
     json error = body.contains("results") ? body["results"][0]["error"] : body["error"];
     EXPECT_EQ(error["code"], c.code) << r->body;

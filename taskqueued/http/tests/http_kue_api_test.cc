@@ -212,10 +212,11 @@ TEST_F(KueApiTest, RangesOrderAndStates) {
   }
   json asc = Body(client_->Get("/jobs/inactive/1..3/asc"));
   ASSERT_EQ(asc.size(), 3u);
-  EXPECT_LT(std::stoll(asc[0]["id"].get<std::string>()), std::stoll(asc[2]["id"].get<std::string>()));
+  EXPECT_LT(std::stoll(asc[0]["id"].get<std::string>()),
+            std::stoll(asc[2]["id"].get<std::string>()));
   json desc = Body(client_->Get("/jobs/inactive/1..3/desc"));
   ASSERT_EQ(desc.size(), 3u);
-  EXPECT_EQ(desc[0]["id"], asc[2]["id"]);  // the same page, reversed (Kue)
+  EXPECT_EQ(desc[0]["id"], asc[2]["id"]);                   // the same page, reversed (Kue)
   EXPECT_EQ(Body(client_->Get("/jobs/0..-1")).size(), 6u);  // Redis-style negative index
   EXPECT_EQ(Body(client_->Get("/jobs/complete/0..10")), json::array());
   EXPECT_EQ(Body(client_->Get("/jobs/nosuchstate/0..10")), json::array());
@@ -280,16 +281,21 @@ TEST_F(KueApiTest, PostJobErrorsAndMapping) {
     std::string error;
   } cases[] = {
       {R"({"type": 5})", "Job type must be a string"},
-      {R"({"type": "two words"})", "Invalid job type 'two words': a type is a command name and has no spaces"},
+      {R"({"type": "two words"})",
+       "Invalid job type 'two words': a type is a command name and has no spaces"},
       {R"({"type": "email", "data": [1]})", "Job data must be an object"},
       {R"({"type": "email", "data": {"args": "x"}})", "data.args must be an array of strings"},
-      {R"({"type": "email", "data": {"args": [1]}})", "data.args must be an array of strings, not 1"},
-      {R"({"type": "email", "options": {"attempts": "many"}})", "options.attempts must be a positive integer"},
+      {R"({"type": "email", "data": {"args": [1]}})",
+       "data.args must be an array of strings, not 1"},
+      {R"({"type": "email", "options": {"attempts": "many"}})",
+       "options.attempts must be a positive integer"},
       {R"({"type": "email", "options": {"priority": "urgent"}})",
-       "options.priority: invalid priority 'urgent' (a number, or low, normal, medium, high, critical)"},
+       "options.priority: invalid priority 'urgent' (a number, or low, normal, medium, high, "
+       "critical)"},
       {R"({"type": "email", "options": {"backoff": {"type": "linear"}}})",
        "options.backoff.type must be \"fixed\" or \"exponential\", not \"linear\""},
-      {R"({"type": "email", "options": {"delay": "soon"}})", "options.delay must be a number of milliseconds"},
+      {R"({"type": "email", "options": {"delay": "soon"}})",
+       "options.delay must be a number of milliseconds"},
       {R"(["x"])", "Must provide job type"},
   };
   for (const Case& c : cases) {

@@ -109,9 +109,8 @@ class SseTest : public HttpTest {
 TEST_F(SseTest, StreamsNewEventsAndStats) {
   SseReader reader(server_->port(), "");
   // The stream opens with a stats frame.
-  ASSERT_TRUE(reader.WaitFor([](const std::vector<Frame>& f) {
-    return !f.empty() && f[0].event == "stats";
-  }));
+  ASSERT_TRUE(reader.WaitFor(
+      [](const std::vector<Frame>& f) { return !f.empty() && f[0].event == "stats"; }));
   // Another process queues: the stream sees it within moments.
   auto queued = queue().QueueTask("email live");
   ASSERT_TRUE(queued.ok());
@@ -144,9 +143,7 @@ TEST_F(SseTest, ResumesFromLastEventIdWithoutLoss) {
   int64_t resume_from = before[0];
   {
     SseReader first(server_->port(), "0");
-    ASSERT_TRUE(first.WaitFor([&](const std::vector<Frame>& f) {
-      return EventIds(f) == before;
-    }));
+    ASSERT_TRUE(first.WaitFor([&](const std::vector<Frame>& f) { return EventIds(f) == before; }));
   }
   // Events happen while nobody listens, then a client resumes mid-way.
   for (int i = 0; i < 250; ++i) {
@@ -158,7 +155,8 @@ TEST_F(SseTest, ResumesFromLastEventIdWithoutLoss) {
   SseReader second(server_->port(), std::to_string(resume_from));
   ASSERT_TRUE(second.WaitFor([&](const std::vector<Frame>& f) {
     return EventIds(f).size() >= expected.size();
-  })) << EventIds(second.frames()).size() << " of " << expected.size();
+  })) << EventIds(second.frames()).size()
+      << " of " << expected.size();
   EXPECT_EQ(EventIds(second.frames()), expected);  // in order, none missing, none repeated
 }
 

@@ -39,9 +39,7 @@ class HttpTest : public ::testing::Test {
       ctx.Progress(1, 2);
       return std::string("done");
     };
-    auto fail = [](TaskContext&) -> Result<std::string> {
-      return Status::IOError("it broke");
-    };
+    auto fail = [](TaskContext&) -> Result<std::string> { return Status::IOError("it broke"); };
     // Kue had no dedupe: a processor that never calls a task a duplicate.
     ASSERT_TRUE(registry_->Register("test:inserts", std::make_shared<NoDupes>()).ok());
     ASSERT_TRUE(registry_->RegisterFunction("email", ok).ok());
