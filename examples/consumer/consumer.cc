@@ -8,8 +8,11 @@
 #include <taskqueue/plugin.h>
 #include <taskqueue/queue.h>
 
+#include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,8 +88,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     const taskqueue::Task& t = **task;
-    std::cout << t.uuid() << " " << taskqueue::TaskStateName(t.state) << ": "
-              << (t.state == taskqueue::TaskState::kComplete ? t.result : t.error) << "\n";
+    std::string shown = t.state == taskqueue::TaskState::kComplete ? t.result : t.error;
+    if (shown.empty()) {
+      // A child's stdout and stderr are kept in its output file.
+      std::ifstream output((*queue)->OutputPath(id));
+      std::ostringstream text;
+      text << output.rdbuf();
+      shown = text.str();
+      while (!shown.empty() && shown.back() == '\n') shown.pop_back();
+      std::replace(shown.begin(), shown.end(), '\n', ' ');
+    }
+    std::cout << t.uuid() << " " << taskqueue::TaskStateName(t.state) << ": " << shown << "\n";
     if (t.state != taskqueue::TaskState::kComplete) exit_code = 1;
   }
   return exit_code;

@@ -18,10 +18,11 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 const std::set<std::string>& KnownFields() {
-  static const std::set<std::string>* const fields = new std::set<std::string>{
-      "command",          "exec",          "min_args",  "max_args",      "arg_pattern",
-      "dupe_args",        "dupe_commands", "overrides", "deferral_tags", "timeout",
-      "reschedule_delay", "attempts",      "backoff",   "concurrency",   "remove_on_complete"};
+  static const std::set<std::string>* const fields =
+      new std::set<std::string>{"command",       "exec",        "min_args",           "max_args",
+                                "arg_pattern",   "dupe_args",   "dupe_commands",      "overrides",
+                                "deferral_tags", "timeout",     "reschedule_delay",   "attempts",
+                                "backoff",       "concurrency", "remove_on_complete", "dedupe"};
   return *fields;
 }
 
@@ -286,12 +287,18 @@ class FileParser {
       spec.backoff = *b;
     }
 
-    if (e.contains("remove_on_complete")) {
-      const json& v = e["remove_on_complete"];
-      if (!v.is_boolean()) {
-        return Error(at + ".remove_on_complete", "expected true or false, got " + Got(v));
-      }
-      spec.remove_on_complete = v.get<bool>();
+    for (auto [name, out] :
+         {std::pair<const char*, bool*>{"remove_on_complete", &spec.remove_on_complete},
+          std::pair<const char*, bool*>{"dedupe", &spec.dedupe}}) {
+      if (!e.contains(name)) continue;
+      const json& v = e[name];
+      if (!v.is_boolean()) return Error(at + "." + name, "expected true or false, got " + Got(v));
+      *out = v.get<bool>();
+    }
+    // Without dedupe there is nothing for the dupe rules to refine.
+    if (!spec.dedupe && (spec.dupe_args || !spec.dupe_commands.empty())) {
+      return Error(at + (spec.dupe_args ? ".dupe_args" : ".dupe_commands"),
+                   "has no effect with \"dedupe\": false; remove one of them");
     }
 
     return std::make_shared<DeclarativeProcessor>(std::move(spec));
@@ -385,6 +392,7 @@ bool DeclarativeProcessor::IsValidArgs(const Task& task) const {
 }
 
 bool DeclarativeProcessor::IsDupe(const Task& new_task, const Task& old_task) const {
+  if (!spec_.dedupe) return false;
   if (old_task.command != spec_.command &&
       std::find(spec_.dupe_commands.begin(), spec_.dupe_commands.end(), old_task.command) ==
           spec_.dupe_commands.end()) {
@@ -398,11 +406,14 @@ bool DeclarativeProcessor::IsDupe(const Task& new_task, const Task& old_task) co
 }
 
 bool DeclarativeProcessor::HasCustomIsDupe() const {
-  return spec_.dupe_args.has_value() || !spec_.dupe_commands.empty();
+  // dedupe false is custom too: the default rule (same command and args)
+  // must not apply.
+  return !spec_.dedupe || spec_.dupe_args.has_value() || !spec_.dupe_commands.empty();
 }
 
 std::vector<std::string> DeclarativeProcessor::DupeScope(const Task&) const {
   std::vector<std::string> scope{spec_.command};
+  if (!spec_.dedupe) return scope;  // IsDupe is false: keep the scan small
   scope.insert(scope.end(), spec_.dupe_commands.begin(), spec_.dupe_commands.end());
   return scope;
 }

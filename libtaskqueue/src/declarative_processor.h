@@ -55,6 +55,8 @@ struct DeclarativeSpec {
   Backoff backoff;
   int concurrency = 0;  // 0: no cap
   bool remove_on_complete = false;
+  // false: no task of this command is ever a duplicate (Kue has no dedupe).
+  bool dedupe = true;
 };
 
 class DeclarativeProcessor final : public ChildProcessor {

@@ -63,6 +63,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Result<Task> Schedule(std::string_view command, const ScheduleOptions& options);
   Result<int64_t> PromoteDue(Queue& queue);
   Result<std::vector<std::string>> FlushAll();
+  // Moves `task`, found in the queue file in state `from`, to the scheduler,
+  // due at `run_at`: the scheduler copy is written first and the queue row
+  // removed second, under the cross-file lock, and `event` is emitted with
+  // `event_data`. If the queue row is no longer in state `from`, it is kept;
+  // with `strict` the scheduler copy is then taken back and the result is
+  // Aborted naming the state the task is in now.
+  Status MoveToScheduler(Task task, int64_t run_at, TaskState from, const std::string& event,
+                         const std::string& event_data, bool strict);
 
   // --- Settings -------------------------------------------------------------
   Result<QueueSettings> Settings();

@@ -37,6 +37,16 @@ Result<Task> Engine::Schedule(std::string_view command, const ScheduleOptions& o
 }
 
 Status Engine::MoveToScheduler(Task task, int64_t run_at) {
+  const std::string data = nlohmann::json{
+      {"error", task.error},
+      {"attempt", task.attempts_made},
+      {"retry_at", run_at}}.dump();
+  return MoveToScheduler(std::move(task), run_at, TaskState::kProcessing, "failed_attempt", data,
+                         /*strict=*/false);
+}
+
+Status Engine::MoveToScheduler(Task task, int64_t run_at, TaskState from, const std::string& event,
+                               const std::string& event_data, bool strict) {
   return store_->WithCrossFileLock([&]() -> Status {
     Task scheduled = task;
     scheduled.state = TaskState::kScheduled;
@@ -49,17 +59,27 @@ Status Engine::MoveToScheduler(Task task, int64_t run_at) {
       txn.Insert(scheduled, "");
       return Status::OK();
     }));
-    return store_->WithQueue(true, [&](state::QueueTxn& txn) {
+    std::optional<std::string> moved_away;  // what it is now, if not in `from`
+    TQ_RETURN_IF_ERROR(store_->WithQueue(true, [&](state::QueueTxn& txn) {
+      moved_away.reset();
       auto current = txn.Get(task.id);
-      if (current && current->state == TaskState::kProcessing) txn.Delete(task.id);
-      Emit(txn, "failed_attempt", task.id,
-           nlohmann::json{{"error", task.error},
-                          {"attempt", task.attempts_made},
-                          {"retry_at", run_at}}
-               .dump());
-      ResumeDeferred(txn);
+      if (current && current->state == from) {
+        txn.Delete(task.id);
+      } else if (strict) {
+        moved_away = current ? TaskStateName(current->state) : "gone";
+        return Status::OK();
+      }
+      Emit(txn, event, task.id, event_data);
+      if (from == TaskState::kProcessing) ResumeDeferred(txn);  // its tags are released
       return Status::OK();
-    });
+    }));
+    if (!moved_away) return Status::OK();
+    TQ_RETURN_IF_ERROR(store_->WithSched(true, [&](state::SchedTxn& txn) {
+      txn.Delete(task.id);
+      return Status::OK();
+    }));
+    return Status::Aborted("Task " + task.uuid() + " changed meanwhile: it is " + *moved_away +
+                           " now");
   });
 }
 

@@ -58,6 +58,7 @@ $out"
 echo "$out"
 echo "$out" | grep -q 'complete: hello, world' || die "greet did not complete"
 echo "$out" | grep -q 'complete: HELLO PLUGIN' || die "the plugin's shout did not complete"
+echo "$out" | grep -q 'complete: 1 2 3$' || die "the plugin's child processor (count) did not print 1 2 3"
 [ "$(echo "$out" | grep -c ' complete: ')" -eq 3 ] || die "not every task completed"
 
 # The plugin's enqueue-time hook refuses bad args.

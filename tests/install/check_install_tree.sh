@@ -78,8 +78,13 @@ if [ "$expected_headers" != "$installed_headers" ]; then
     fail "installed headers differ from the public ones:
 $(diff "$work/expected-headers" "$work/installed-headers")"
 fi
-third_party=$(grep -rlE 'nlohmann|spdlog|SQLite|sqlite3|boost|fmt/' "$destdir$TQ_INCLUDEDIR" 2>/dev/null)
-[ -z "$third_party" ] || fail "installed headers mention third-party libraries: $third_party"
+# Code only (comments may well say "SQLite"): includes and qualified names.
+for header in $installed_headers; do
+    used=$(sed -e 's|//.*||' "$destdir$TQ_INCLUDEDIR/$header" | grep -nE \
+        '#[[:space:]]*include[[:space:]]*[<"](nlohmann|spdlog|SQLiteCpp|sqlite3|boost|fmt|CLI|httplib)|nlohmann::|spdlog::|SQLite::|sqlite3_?[a-z]*[[:space:]]*\*|boost::|fmt::|CLI::|httplib::')
+    [ -z "$used" ] || fail "$TQ_INCLUDEDIR/$header uses a third-party library:
+$used"
+done
 
 # --- CMake package and pkg-config
 check_file "$TQ_LIBDIR/cmake/taskqueue/taskqueueConfig.cmake"

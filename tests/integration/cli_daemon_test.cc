@@ -50,10 +50,17 @@ TEST_F(CliDaemonTest, StatusAndWaitWithARunningDaemon) {
   EXPECT_EQ(r.exit_code, 5) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("failed"));
 
-  // A task scheduled a moment ahead: wait follows it through promotion.
-  auto later = CtlJson({"schedule", "after", "1", "exitwith 4"});
-  r = Ctl({"wait", later[0]["id"]});
-  EXPECT_EQ(r.exit_code, 4) << Describe(r);
+  // A scheduled task: wait follows its id from the scheduler into the queue.
+  auto later = CtlJson({"schedule", "after", "1h", "exitwith 4"});
+  BackgroundProcess waiter;
+  ASSERT_TRUE(waiter.Start({TASKQUEUECTL_PATH, "--state-dir", state_dir().string(), "wait",
+                            later[0]["id"].get<std::string>()},
+                           Options()));
+  EXPECT_FALSE(waiter.ReadUntil([](const std::string& out) { return !out.empty(); },
+                                std::chrono::milliseconds(300)));
+  EXPECT_EQ(CtlJson({"flush_scheduled_tasks"})["ids"].size(), 1u);
+  const auto& result = waiter.Wait(std::chrono::seconds(30));
+  EXPECT_EQ(result.exit_code, 4) << Describe(result);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fakes/test_util.h"
+#include "taskqueue/queue.h"
 
 namespace taskqueue {
 namespace {
@@ -287,6 +288,62 @@ TEST_F(DeclarativeTest, DefaultDupeIsTheDefaultIndexLookup) {
   EXPECT_FALSE(p->HasCustomIsDupe());  // so the queue uses its index
   EXPECT_TRUE(p->IsDupe(MakeTask("z a b"), MakeTask("z  a  'b'")));
   EXPECT_FALSE(p->IsDupe(MakeTask("z a b"), MakeTask("z a")));
+}
+
+TEST_F(DeclarativeTest, DedupeFalseMakesNoTaskADuplicate) {
+  auto p = One(R"("command": "mail", "dedupe": false)");
+  ASSERT_NE(p, nullptr);
+  // Custom, so the queue does not fall back to its same-command-and-args index.
+  EXPECT_TRUE(p->HasCustomIsDupe());
+  EXPECT_FALSE(p->IsDupe(MakeTask("mail"), MakeTask("mail")));
+  EXPECT_FALSE(p->IsDupe(MakeTask("mail a b"), MakeTask("mail a b")));
+  EXPECT_THAT(p->DupeScope(MakeTask("mail")), ElementsAre("mail"));
+}
+
+TEST_F(DeclarativeTest, DedupeTrueIsTheDefault) {
+  auto p = One(R"("command": "mail", "dedupe": true)");
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->spec().dedupe);
+  EXPECT_FALSE(p->HasCustomIsDupe());
+  EXPECT_TRUE(p->IsDupe(MakeTask("mail a"), MakeTask("mail a")));
+  auto q = One(R"("command": "other")");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->spec().dedupe);
+}
+
+TEST_F(DeclarativeTest, DedupeFalseQueuesEveryCopyInARealQueue) {
+  auto p = One(R"("command": "mail", "dedupe": false)");
+  ASSERT_NE(p, nullptr);
+  auto registry = std::make_shared<ProcessorRegistry>();
+  ASSERT_TQ_OK(registry->Register("mail", p));
+  QueueOptions options;
+  options.state_dir = dir_.path() / "state";
+  options.registry = registry;
+  Result<std::unique_ptr<Queue>> q = Queue::Open(options);
+  ASSERT_TQ_OK(q);
+  // Kue-style jobs of one type with no args: each one is a new task.
+  for (int i = 0; i < 3; ++i) {
+    Result<EnqueueOutcome> o = (*q)->QueueTask("mail");
+    ASSERT_TQ_OK(o);
+    EXPECT_FALSE(o->duplicate);
+  }
+  Result<std::vector<EnqueueOutcome>> batch = (*q)->QueueTasks({"mail x", "mail x"});
+  ASSERT_TQ_OK(batch);
+  for (const EnqueueOutcome& o : *batch) EXPECT_FALSE(o.duplicate);
+  Result<int64_t> waiting = (*q)->Count(TaskState::kWaiting, "mail");
+  ASSERT_TQ_OK(waiting);
+  EXPECT_EQ(*waiting, 5);
+}
+
+TEST_F(DeclarativeTest, DedupeErrors) {
+  EXPECT_THAT(ErrorFor(R"("command": "x", "dedupe": "no")"),
+              StartsWith("processors[0].dedupe: expected true or false, got string"));
+  EXPECT_THAT(ErrorFor(R"("command": "x", "dedupe": 0)"),
+              StartsWith("processors[0].dedupe: expected true or false"));
+  EXPECT_THAT(ErrorFor(R"("command": "x", "dedupe": false, "dupe_args": [0])"),
+              StartsWith("processors[0].dupe_args: has no effect with \"dedupe\": false"));
+  EXPECT_THAT(ErrorFor(R"("command": "x", "dedupe": false, "dupe_commands": ["y"])"),
+              StartsWith("processors[0].dupe_commands: has no effect with \"dedupe\": false"));
 }
 
 // --- overrides (the original's cases 16-17 expressed as a rule) ---------------

@@ -175,6 +175,25 @@ class TASKQUEUE_EXPORT Queue {
   // Deletes a task in any state but processing (and its logs and output).
   Result<bool> Remove(int64_t id);
   Status SetPriority(int64_t id, int priority);
+  // Moves a task that is not running to `state` by hand (Kue's
+  // PUT /job/:id/state/:state). Nothing runs because of it:
+  //  - kWaiting: a finished task runs again (attempts reset, like Retry); a
+  //    scheduled one is queued now, as if it had come due; waiting or
+  //    deferred: unchanged.
+  //  - kProcessing: only the daemon starts runs, so the task goes to the head
+  //    of the waiting tasks (a finished one reset first): it starts as soon
+  //    as a slot is free, unless the queue is paused or its deferral tags are
+  //    busy. Its priority becomes the head's when that one runs earlier.
+  //  - kComplete / kFailed: finished now without a run and kept in history
+  //    (remove_on_complete is not applied); a task set failed with no error
+  //    gets one saying so.
+  //  - kScheduled: moved to the scheduler due now (the queue keeps no delay
+  //    once a task is queued); a finished task is reset to run again.
+  // Setting the state a task has changes nothing. Events: retry, promotion,
+  // complete, failed or schedule. Errors: NotFound (no such task),
+  // InvalidArgument (the task is processing, or kDeferred: only the queue
+  // defers), Aborted (it changed state meanwhile, e.g. a run started).
+  Status SetState(int64_t id, TaskState state);
   // Applies the retention settings now; returns how many tasks were pruned.
   Result<int64_t> PruneHistory();
 

@@ -1,5 +1,6 @@
 // Kue's JSON API over HTTP: the checks of Kue's own test/jsonapi.js, then
 // every route's exact shapes, codes and error cases.
+#include <chrono>
 #include <set>
 
 #include "http_test_fixture.h"
@@ -59,14 +60,16 @@ TEST_F(KueApiTest, KueJsonApiSuite) {
   EXPECT_EQ(job["type"], "test:inserts");
   EXPECT_EQ(job["state"], "inactive");
 
-  // change state: Kue moves a job anywhere; here only the daemon starts
-  // jobs, so "active" is refused with Kue's error shape (docs/http-api.md),
-  // and the state is unchanged.
+  // change state: "active" puts the job first in line (only the daemon
+  // starts jobs; docs/http-api.md), and Kue's answer is the same.
   r = client_->Put(("/job/" + std::to_string(job_id) + "/state/active").c_str(), "",
                    "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_TRUE(Body(r).contains("error")) << r->body;
+  EXPECT_EQ(Body(r), json({{"message", "updated state"}}));
+  auto next = queue().PeekNextTask();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->id, job_id);
   r = client_->Put(("/job/" + std::to_string(job_id) + "/state/inactive").c_str(), "",
                    "application/json");
   ASSERT_TRUE(r);
@@ -204,6 +207,108 @@ TEST_F(KueApiTest, CompleteAndFailedJobsAfterProcessing) {
   std::set<std::string> types;
   for (const json& t : Body(client_->Get("/job/types"))) types.insert(t);
   EXPECT_EQ(types, (std::set<std::string>{"email", "fail"}));
+}
+
+TEST_F(KueApiTest, PutStateMovesAJobToEveryKueState) {
+  int64_t a = Body(PostJson("/job", {{"type", "email"}, {"data", {{"args", {"a"}}}}}))["id"];
+  int64_t b = Body(PostJson("/job", {{"type", "email"}, {"data", {{"args", {"b"}}}}}))["id"];
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
+  auto put = [&](int64_t id, const std::string& state) {
+    return Body(client_->Put(("/job/" + std::to_string(id) + "/state/" + state).c_str(), "",
+                             "application/json"));
+  };
+  auto state_of = [&](int64_t id) {
+    return Body(client_->Get(("/job/" + std::to_string(id)).c_str()))["state"];
+  };
+  const json updated = {{"message", "updated state"}};
+
+  // active: first in line, still inactive until the daemon starts it.
+  EXPECT_EQ(put(b, "active"), updated);
+  EXPECT_EQ(state_of(b), "inactive");
+  auto next = queue().PeekNextTask();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->id, b);
+
+  // complete and failed: finished now, without a run.
+  EXPECT_EQ(put(a, "complete"), updated);
+  EXPECT_EQ(state_of(a), "complete");
+  EXPECT_EQ(Body(client_->Get("/stats"))["completeCount"], 1);
+  EXPECT_EQ(put(a, "failed"), updated);
+  json failed = Body(client_->Get(("/job/" + std::to_string(a)).c_str()));
+  EXPECT_EQ(failed["state"], "failed");
+  EXPECT_TRUE(failed["failed_at"].is_string());
+
+  // delayed: to the scheduler, due now; inactive: queued again at once.
+  EXPECT_EQ(put(a, "delayed"), updated);
+  EXPECT_EQ(state_of(a), "delayed");
+  EXPECT_EQ(Body(client_->Get("/stats"))["delayedCount"], 1);
+  EXPECT_EQ(put(a, "inactive"), updated);
+  EXPECT_EQ(state_of(a), "inactive");
+  EXPECT_EQ(Body(client_->Get("/stats"))["delayedCount"], 0);
+
+  // A delayed job can also be made active or finished directly.
+  int64_t later =
+      Body(PostJson("/job", {{"type", "email"}, {"options", {{"delay", 60000}}}}))["id"];
+  EXPECT_EQ(put(later, "active"), updated);
+  EXPECT_EQ(state_of(later), "inactive");
+  next = queue().PeekNextTask();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->id, later);
+
+  // Kue did not check the name; an unknown one is refused here.
+  EXPECT_EQ(put(a, "sleeping"), json({{"error", "invalid state"}}));
+  EXPECT_EQ(state_of(a), "inactive");
+  EXPECT_EQ(put(999, "sleeping"), json({{"error", "job \"999\" doesnt exist"}}));
+  EXPECT_EQ(put(999, "complete"), json({{"error", "job \"999\" doesnt exist"}}));
+}
+
+TEST_F(KueApiTest, PutStateOfARunningJobExplainsWhy) {
+  int64_t id = Body(PostJson("/job", {{"type", "email"}}))["id"];
+  auto claimed = queue().ClaimNext();  // as the daemon does when it starts a run
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_EQ((*claimed)->id, id);
+  for (const char* state : {"complete", "failed", "inactive", "delayed"}) {
+    auto r = client_->Put(("/job/" + std::to_string(id) + "/state/" + state).c_str(), "",
+                          "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);  // Kue style
+    json body = Body(r);
+    ASSERT_TRUE(body.contains("error")) << state << ": " << r->body;
+    EXPECT_NE(body["error"].get<std::string>().find("is running"), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(Body(client_->Get(("/job/" + std::to_string(id)).c_str()))["state"], "active");
+  // Asking for the state it has changes nothing and is fine.
+  EXPECT_EQ(Body(client_->Put(("/job/" + std::to_string(id) + "/state/active").c_str(), "",
+                              "application/json")),
+            json({{"message", "updated state"}}));
+}
+
+TEST_F(KueApiTest, RequestsWithNoBodyAtAllAnswerAtOnce) {
+  // `curl -X POST .../job` sends neither Content-Length nor a body: Kue's 204.
+  auto started = std::chrono::steady_clock::now();
+  std::string response = RawRequest(
+      "POST /job HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 204", 0), 0u) << response;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  response = RawRequest(
+      "POST /job HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: "
+      "close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 204", 0), 0u) << response;
+
+  // The same for `curl -X PUT` and `curl -X DELETE` on Kue's routes.
+  int64_t id = Body(PostJson("/job", {{"type", "email"}}))["id"];
+  const std::string path = "/job/" + std::to_string(id);
+  response = RawRequest("PUT " + path +
+                        "/state/complete HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_NE(response.find(R"({"message":"updated state"})"), std::string::npos) << response;
+  response =
+      RawRequest("DELETE " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(response.find("removed"), std::string::npos) << response;
+  auto counts = queue().Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->total(), 0);
 }
 
 TEST_F(KueApiTest, RangesOrderAndStates) {

@@ -3,8 +3,13 @@
 #ifndef TASKQUEUED_HTTP_TESTS_HTTP_TEST_FIXTURE_H_
 #define TASKQUEUED_HTTP_TESTS_HTTP_TEST_FIXTURE_H_
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -84,6 +89,30 @@ class HttpTest : public ::testing::Test {
   static json Body(const httplib::Result& r) {
     if (!r) return json("<no response>");
     return json::parse(r->body, nullptr, false);
+  }
+
+  // Sends `request` as written (httplib's client always adds a
+  // Content-Length) on a new connection and returns everything the server
+  // answers until it closes; "" if nothing came within 5 seconds.
+  std::string RawRequest(const std::string& request) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    timeval timeout{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string out;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    return out;
   }
 
   httplib::Result PostJson(const std::string& path, const json& body) {
