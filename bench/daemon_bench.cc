@@ -214,10 +214,13 @@ struct Bench {
   }
 
   std::vector<std::string> Args(const Setup& s, int max_running) const {
-    return {"--state-dir", state.string(),  "--plugin-dir",
-            plugins.string(), "--max-running", std::to_string(max_running),
-            "--durability", s.durability,   "--log-level", "warn",
-            "--config",       "/dev/null",    "--shutdown-grace", "0"};
+    return {"--state-dir",      state.string(),
+            "--plugin-dir",     plugins.string(),
+            "--max-running",    std::to_string(max_running),
+            "--durability",     s.durability,
+            "--log-level",      "warn",
+            "--config",         "/dev/null",
+            "--shutdown-grace", "0"};
   }
 };
 
@@ -244,9 +247,10 @@ void Throughput(const Setup& s, int tasks, int max_running, double baseline) {
   }
   const double seconds = (last - first) / 1000.0;
   const double rate = all->size() / seconds;
-  std::printf("throughput max_running=%d: %zu tasks in %.2f s = %.0f tasks/s "
-              "(%.0f%% of the fork+exec+wait rate %.0f/s; goal >= 70%%)\n",
-              max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline);
+  std::printf(
+      "throughput max_running=%d: %zu tasks in %.2f s = %.0f tasks/s "
+      "(%.0f%% of the fork+exec+wait rate %.0f/s; goal >= 70%%)\n",
+      max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline);
 }
 
 void Latency(const Setup& s, int tasks) {
@@ -272,9 +276,10 @@ void Latency(const Setup& s, int tasks) {
   }
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, size_t(p * ms.size()))]; };
-  std::printf("latency enqueue->child start over %d tasks: median %.2f ms, p99 %.2f ms, "
-              "max %.2f ms (goal: median < 5 ms)\n",
-              tasks, pct(0.5), pct(0.99), ms.back());
+  std::printf(
+      "latency enqueue->child start over %d tasks: median %.2f ms, p99 %.2f ms, "
+      "max %.2f ms (goal: median < 5 ms)\n",
+      tasks, pct(0.5), pct(0.99), ms.back());
   // What part of that is this program's own exec and start-up (it is the
   // child), measured the same way without the daemon.
   std::vector<double> exec_ms;
@@ -342,20 +347,26 @@ int main(int argc, char** argv) {
   int tasks = 5000, latency_tasks = 200, rss_tasks = 100000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--daemon") s.daemon = argv[i + 1];
-    else if (a == "--tasks") tasks = std::atoi(argv[i + 1]);
-    else if (a == "--latency-tasks") latency_tasks = std::atoi(argv[i + 1]);
-    else if (a == "--rss-tasks") rss_tasks = std::atoi(argv[i + 1]);
-    else if (a == "--durability") s.durability = argv[i + 1];
-    else Die("unknown option " + a);
+    if (a == "--daemon")
+      s.daemon = argv[i + 1];
+    else if (a == "--tasks")
+      tasks = std::atoi(argv[i + 1]);
+    else if (a == "--latency-tasks")
+      latency_tasks = std::atoi(argv[i + 1]);
+    else if (a == "--rss-tasks")
+      rss_tasks = std::atoi(argv[i + 1]);
+    else if (a == "--durability")
+      s.durability = argv[i + 1];
+    else
+      Die("unknown option " + a);
   }
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/daemon-bench-XXXXXX";
   if (!mkdtemp(tmpl.data())) Die("mkdtemp");
   s.root = tmpl;
 
-  std::printf("daemon_bench: %s, durability=%s, %u CPUs\n", s.daemon.c_str(),
-              s.durability.c_str(), std::thread::hardware_concurrency());
+  std::printf("daemon_bench: %s, durability=%s, %u CPUs\n", s.daemon.c_str(), s.durability.c_str(),
+              std::thread::hardware_concurrency());
   const double one = ForkExecWaitRate(tasks);
   const double two = ParallelForkExecWaitRate(2, tasks / 2);
   std::printf("fork+exec+wait of /bin/true: %.0f/s with one loop, %.0f/s with two\n", one, two);

@@ -8,15 +8,19 @@ namespace taskqueue::cli {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case Status::Code::kOk: return kExitOk;
-    case Status::Code::kBusy: return kExitTempFail;
-    case Status::Code::kConfig: return kExitConfig;
+    case Status::Code::kOk:
+      return kExitOk;
+    case Status::Code::kBusy:
+      return kExitTempFail;
+    case Status::Code::kConfig:
+      return kExitConfig;
     case Status::Code::kNotFound:
     case Status::Code::kInvalidArgument:
     case Status::Code::kNotSupported:
     case Status::Code::kIOError:
     case Status::Code::kCorruption:
-    case Status::Code::kAborted: return kExitFailure;
+    case Status::Code::kAborted:
+      return kExitFailure;
   }
   return kExitFailure;
 }

@@ -22,8 +22,7 @@ std::filesystem::path DaemonLockPath(const std::filesystem::path& state_dir,
 // fcntl reports one; otherwise the pid written in the file, if that process
 // is alive and is a taskqueued (/proc/<pid>/comm). A file left by a dead
 // daemon never counts.
-std::optional<pid_t> FindDaemonPid(const std::filesystem::path& state_dir,
-                                   const std::string& name);
+std::optional<pid_t> FindDaemonPid(const std::filesystem::path& state_dir, const std::string& name);
 
 }  // namespace taskqueue::cli
 

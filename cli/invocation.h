@@ -20,11 +20,11 @@ inline constexpr int kExitTempFail = 75;     // busy or locked, retry later [EX_
 inline constexpr int kExitConfig = 78;       // bad configuration or plugin [EX_CONFIG]
 
 struct GlobalOptions {
-  std::optional<std::string> state_dir;  // --state-dir
-  std::optional<std::string> name;       // --name
-  std::vector<std::string> plugin_dirs;  // --plugin-dir, in order given
-  bool json = false;                     // --json
-  bool recover = false;                  // --recover
+  std::optional<std::string> state_dir;     // --state-dir
+  std::optional<std::string> name;          // --name
+  std::vector<std::string> plugin_dirs;     // --plugin-dir, in order given
+  bool json = false;                        // --json
+  bool recover = false;                     // --recover
   std::optional<std::string> busy_timeout;  // --busy-timeout MS
 };
 
@@ -40,10 +40,10 @@ struct EnqueueFlags {
 
 struct Invocation {
   GlobalOptions global;
-  std::string verb;                // e.g. "queue", "log-line"
-  std::vector<std::string> args;   // the verb's positional words
-  EnqueueFlags enqueue;            // queue, schedule
-  bool follow = false;             // events --follow
+  std::string verb;                  // e.g. "queue", "log-line"
+  std::vector<std::string> args;     // the verb's positional words
+  EnqueueFlags enqueue;              // queue, schedule
+  bool follow = false;               // events --follow
   std::optional<std::string> since;  // events --since ID
   std::optional<std::string> state;  // search --state S
 };

@@ -28,13 +28,20 @@ size_t Width(const std::string& s) {
 
 const char* Sgr(Color color) {
   switch (color) {
-    case Color::kRed: return "\033[31m";
-    case Color::kGreen: return "\033[32m";
-    case Color::kYellow: return "\033[33m";
-    case Color::kBlue: return "\033[34m";
-    case Color::kCyan: return "\033[36m";
-    case Color::kDim: return "\033[2m";
-    case Color::kNone: break;
+    case Color::kRed:
+      return "\033[31m";
+    case Color::kGreen:
+      return "\033[32m";
+    case Color::kYellow:
+      return "\033[33m";
+    case Color::kBlue:
+      return "\033[34m";
+    case Color::kCyan:
+      return "\033[36m";
+    case Color::kDim:
+      return "\033[2m";
+    case Color::kNone:
+      break;
   }
   return "";
 }

@@ -28,7 +28,7 @@ constexpr const char* kFooter =
 struct VerbSpec {
   const char* name;
   const char* help;
-  const char* positional;       // nullptr: takes no words
+  const char* positional;  // nullptr: takes no words
   const char* positional_help;
 };
 
@@ -46,8 +46,8 @@ const VerbSpec kVerbs[] = {
      "WORDS", "'verbose' and/or a state"},
     {"find", "Find a task: find task ID | find command NAME (exact command name)", "WORDS",
      "'task ID' or 'command NAME'"},
-    {"plugins", "List the plugin files loaded (and those that failed): plugins [verbose]",
-     "WORDS", "'verbose'"},
+    {"plugins", "List the plugin files loaded (and those that failed): plugins [verbose]", "WORDS",
+     "'verbose'"},
     {"commands", "List the commands processors are registered for: commands [MODULE]", "MODULE",
      "only the commands of this plugin file (path or file name)"},
     {"status", "Show task counts, whether the queue is paused and the daemon's pid", nullptr,
@@ -65,8 +65,8 @@ const VerbSpec kVerbs[] = {
      "Delete waiting and deferred tasks and/or scheduled ones: delete_unprocessed_tasks "
      "[scheduled|waiting]",
      "WHICH", "'scheduled' or 'waiting' (default: both)"},
-    {"set", "Change a stored setting: set KEY VALUE (max_running, default_timeout, ...)",
-     "WORDS", "the setting's name and its new value"},
+    {"set", "Change a stored setting: set KEY VALUE (max_running, default_timeout, ...)", "WORDS",
+     "the setting's name and its new value"},
     {"wait",
      "Wait until the tasks finish; exit with the first failed task's exit status (128+N for "
      "signal N)",
@@ -115,7 +115,8 @@ void AddEnqueueOptions(CLI::App* sub, EnqueueFlags* flags) {
   sub->add_option("--priority", flags->priority,
                   "integer (lower runs first) or low|normal|medium|high|critical");
   sub->add_option("--attempts", flags->attempts, "total runs allowed (default 1)");
-  sub->add_option("--backoff", flags->backoff, "delay between attempts: fixed:SECS or exponential:SECS");
+  sub->add_option("--backoff", flags->backoff,
+                  "delay between attempts: fixed:SECS or exponential:SECS");
   sub->add_option("--timeout", flags->timeout, "seconds a run may take");
   sub->add_option("--userdata", flags->userdata, "a flat JSON object kept with the task");
 }

@@ -51,8 +51,8 @@ nlohmann::json TaskToJson(const Task& task, const std::vector<LogLine>* logs) {
   j["result"] = NonEmpty(task.result);
   j["progress"] = task.progress;
   j["progress_data"] = NonEmpty(task.progress_data);
-  auto userdata = nlohmann::json::parse(task.userdata_json.empty() ? "{}" : task.userdata_json,
-                                        nullptr, false);
+  auto userdata =
+      nlohmann::json::parse(task.userdata_json.empty() ? "{}" : task.userdata_json, nullptr, false);
   j["userdata"] = userdata.is_discarded() ? nlohmann::json::object() : userdata;
   j["pid"] = task.pid > 0 ? nlohmann::json(task.pid) : nlohmann::json(nullptr);
   if (logs != nullptr) {
@@ -68,12 +68,18 @@ nlohmann::json LogLineToJson(const LogLine& line) {
 
 Color StateColor(TaskState state) {
   switch (state) {
-    case TaskState::kScheduled: return Color::kBlue;
-    case TaskState::kWaiting: return Color::kNone;
-    case TaskState::kDeferred: return Color::kCyan;
-    case TaskState::kProcessing: return Color::kYellow;
-    case TaskState::kComplete: return Color::kGreen;
-    case TaskState::kFailed: return Color::kRed;
+    case TaskState::kScheduled:
+      return Color::kBlue;
+    case TaskState::kWaiting:
+      return Color::kNone;
+    case TaskState::kDeferred:
+      return Color::kCyan;
+    case TaskState::kProcessing:
+      return Color::kYellow;
+    case TaskState::kComplete:
+      return Color::kGreen;
+    case TaskState::kFailed:
+      return Color::kRed;
   }
   return Color::kNone;
 }

@@ -92,12 +92,23 @@ Result<int64_t> ParseDelay(std::string_view text) {
     if (pos < text.size()) {
       bare = false;
       switch (std::tolower(static_cast<unsigned char>(text[pos]))) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        case 'w': unit = 7 * 86400; break;
-        default: return BadDelay(text);
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        case 'w':
+          unit = 7 * 86400;
+          break;
+        default:
+          return BadDelay(text);
       }
       ++pos;
     } else if (!bare) {
@@ -167,8 +178,8 @@ Result<int64_t> ParseAbsoluteTime(std::string_view text) {
 
   int64_t secs = 0;
   if (offset_secs) {
-    secs = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-           *offset_secs;
+    secs =
+        DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - *offset_secs;
   } else {
     struct tm tm = {};
     tm.tm_year = year - 1900;

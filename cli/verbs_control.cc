@@ -12,8 +12,8 @@ namespace taskqueue::cli {
 namespace {
 
 int SetPaused(Context& ctx, bool paused) {
-  if (!ctx.args().empty()) return ctx.Usage(std::string(paused ? "pause" : "resume") +
-                                            " takes no arguments");
+  if (!ctx.args().empty())
+    return ctx.Usage(std::string(paused ? "pause" : "resume") + " takes no arguments");
   auto queue = ctx.OpenQueue(false);
   if (!queue.ok()) return ctx.Fail(queue.status());
   Status st = paused ? (*queue)->Pause() : (*queue)->Resume();
@@ -91,8 +91,7 @@ int RunProcess(Context& ctx) {
       auto next = queue.PeekNextTask();
       if (!next.ok()) return ctx.Fail(next.status());
       if (verbose && !ctx.json() && *next) {
-        std::cout << "Processing " << (*next)->uuid() << ": " << (*next)->full_command()
-                  << "\n";
+        std::cout << "Processing " << (*next)->uuid() << ": " << (*next)->full_command() << "\n";
       }
       std::cout.flush();
       auto done = queue.ProcessNextTask();
@@ -118,8 +117,7 @@ int RunProcess(Context& ctx) {
   }
 
   if (ctx.json()) {
-    PrintJson({{"promoted", promoted},
-               {"task", ran ? TaskToJson(*ran) : nlohmann::json(nullptr)}});
+    PrintJson({{"promoted", promoted}, {"task", ran ? TaskToJson(*ran) : nlohmann::json(nullptr)}});
   } else if (ran) {
     std::cout << DescribeOutcome(*ran) << "\n";
   } else if (verbose && waiting) {

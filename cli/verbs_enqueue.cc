@@ -156,15 +156,14 @@ int RunUnqueue(Context& ctx) {
 
 int RunUnschedule(Context& ctx) {
   Scheduler* scheduler = nullptr;
-  return RemoveIds(ctx, "unschedule", "unscheduled", "scheduled",
-                   [&](int64_t id) -> Result<bool> {
-                     if (scheduler == nullptr) {
-                       auto s = ctx.OpenScheduler(false);
-                       if (!s.ok()) return s.status();
-                       scheduler = *s;
-                     }
-                     return scheduler->UnscheduleTask(id);
-                   });
+  return RemoveIds(ctx, "unschedule", "unscheduled", "scheduled", [&](int64_t id) -> Result<bool> {
+    if (scheduler == nullptr) {
+      auto s = ctx.OpenScheduler(false);
+      if (!s.ok()) return s.status();
+      scheduler = *s;
+    }
+    return scheduler->UnscheduleTask(id);
+  });
 }
 
 int RunFlushScheduledTasks(Context& ctx) {

@@ -101,9 +101,9 @@ int RunWait(Context& ctx) {
           finished.push_back(*last_seen);
           break;
         }
-        return ctx.FailWith(kExitFailure, "not_found",
-                            last_seen ? "Task " + word + " was removed before it finished"
-                                      : "No task " + word);
+        return ctx.FailWith(
+            kExitFailure, "not_found",
+            last_seen ? "Task " + word + " was removed before it finished" : "No task " + word);
       }
       if ((*task)->finished()) {
         finished.push_back(**task);
@@ -114,9 +114,9 @@ int RunWait(Context& ctx) {
       if (now >= next_daemon_check) {
         if (!FindDaemonPid(ctx.state_dir(), ctx.name())) {
           return ctx.FailWith(kExitUnavailable, "unavailable",
-                              "Task " + (*task)->uuid() + " is " +
-                                  TaskStateName((*task)->state) + " and no taskqueued runs for queue '" +
-                                  ctx.name() + "' in " + ctx.state_dir().string() +
+                              "Task " + (*task)->uuid() + " is " + TaskStateName((*task)->state) +
+                                  " and no taskqueued runs for queue '" + ctx.name() + "' in " +
+                                  ctx.state_dir().string() +
                                   " (start it, or run 'taskqueuectl process')");
         }
         next_daemon_check = now + 500;
@@ -163,12 +163,10 @@ int RunLog(Context& ctx) {
     }
   }
   if (ctx.json()) {
-    nlohmann::json doc = {{"id", (*task)->uuid()},
-                          {"state", TaskStateName((*task)->state)},
-                          {"progress", (*task)->progress},
-                          {"progress_data", (*task)->progress_data},
-                          {"logs", nlohmann::json::array()},
-                          {"output", output}};
+    nlohmann::json doc = {
+        {"id", (*task)->uuid()},           {"state", TaskStateName((*task)->state)},
+        {"progress", (*task)->progress},   {"progress_data", (*task)->progress_data},
+        {"logs", nlohmann::json::array()}, {"output", output}};
     for (const auto& line : *logs) doc["logs"].push_back(LogLineToJson(line));
     PrintJson(doc);
     return kExitOk;
@@ -199,8 +197,9 @@ int RunRetry(Context& ctx) {
       continue;
     }
     auto task = (*queue)->FindTask((*ids)[i]);
-    const std::string uuid =
-        task.ok() && *task ? (*task)->uuid() : "TQ:TaskQueue-Scheduler:" + std::to_string((*ids)[i]);
+    const std::string uuid = task.ok() && *task
+                                 ? (*task)->uuid()
+                                 : "TQ:TaskQueue-Scheduler:" + std::to_string((*ids)[i]);
     done.push_back(uuid);
     if (!ctx.json()) std::cout << uuid << " will run again\n";
   }
@@ -224,7 +223,8 @@ int RunProgress(Context& ctx) {
   const std::string message = Join(words, 2);
   Status st = (*queue)->Progress(*id, *done, *total, message);
   if (!st.ok()) return ctx.Fail(st);
-  if (ctx.json()) PrintJson({{"id", *id}, {"done", *done}, {"total", *total}, {"message", message}});
+  if (ctx.json())
+    PrintJson({{"id", *id}, {"done", *done}, {"total", *total}, {"message", message}});
   return kExitOk;
 }
 

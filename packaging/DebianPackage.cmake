@@ -47,7 +47,7 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
 
 # Maintainer scripts and the conffile list, with the configured paths.
 set(TASKQUEUE_DEBIAN_CONTROL_EXTRA)
-foreach(script postinst prerm postrm conffiles)
+foreach(script postinst prerm postrm conffiles triggers)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/debian/${script}.in
                  ${CMAKE_CURRENT_BINARY_DIR}/debian/${script} @ONLY)
   list(APPEND TASKQUEUE_DEBIAN_CONTROL_EXTRA ${CMAKE_CURRENT_BINARY_DIR}/debian/${script})

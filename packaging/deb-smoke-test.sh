@@ -95,7 +95,9 @@ step "installed files"
 for f in "$ctl" "$daemon"; do
     [ -x "$f" ] || die "$f is missing or not executable"
 done
-ldd "$ctl" | grep -q "libtaskqueue.so.$TQ_SOVERSION => $TQ_LIBDIR/" ||
+# (With merged /usr, ldd may say /lib/... for /usr/lib/...: compare real paths.)
+used_lib=$(ldd "$ctl" | awk -v lib="libtaskqueue.so.$TQ_SOVERSION" '$1 == lib { print $3 }')
+[ -n "$used_lib" ] && [ "$(readlink -f "$used_lib")" = "$(readlink -f "$TQ_LIBDIR/libtaskqueue.so.$TQ_SOVERSION")" ] ||
     die "taskqueuectl does not use the installed libtaskqueue: $(ldd "$ctl" | grep taskqueue)"
 grep -qx "$TQ_CONFDIR/taskqueued.conf" "$work/conffiles" ||
     die "$TQ_CONFDIR/taskqueued.conf is not a conffile"
@@ -182,7 +184,9 @@ daemon_pid=
 # conffiles may remain, after --purge nothing.
 left_behind() {
     while read -r path; do
-        if [ -L "$path" ] || { [ -e "$path" ] && [ ! -d "$path" ]; }; then
+        # Directories (and symlinks to them, e.g. /lib with merged /usr) are
+        # shared; files and symlinks to files are the package's.
+        if [ ! -d "$path" ] && { [ -L "$path" ] || [ -e "$path" ]; }; then
             echo "$path"
         fi
     done <"$work/files"

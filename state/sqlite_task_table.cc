@@ -223,19 +223,23 @@ int64_t SqliteQueueTxn::WorkTimeMillis() {
   return v ? std::stoll(*v) : 0;
 }
 
-std::vector<int64_t> SqliteQueueTxn::Search(const std::string& fts_query,
+std::vector<int64_t> SqliteQueueTxn::Search(const std::vector<std::string>& fts_terms,
                                             std::optional<TaskState> state,
                                             const std::string& command, int64_t limit) {
-  std::string sql =
-      "SELECT t.id FROM tasks t WHERE t.id IN ("
-      "SELECT rowid FROM task_text WHERE task_text MATCH :q "
-      "UNION SELECT l.task_id FROM logs l WHERE l.id IN "
-      "(SELECT rowid FROM log_text WHERE log_text MATCH :q))";
+  // One IN per term: each term may match the task's text or one of its log
+  // lines, so "backup disk" finds a backup task whose log says "disk full".
+  std::string sql = "SELECT t.id FROM tasks t WHERE 1";
+  for (size_t i = 0; i < fts_terms.size(); ++i) {
+    const std::string q = ":q" + std::to_string(i);
+    sql += " AND t.id IN (SELECT rowid FROM task_text WHERE task_text MATCH " + q +
+           " UNION SELECT l.task_id FROM logs l WHERE l.id IN "
+           "(SELECT rowid FROM log_text WHERE log_text MATCH " + q + "))";
+  }
   if (state) sql += " AND t.state = :state";
   if (!command.empty()) sql += " AND t.command = :command";
   sql += " ORDER BY t.id DESC LIMIT :limit";
   auto& s = Stmt(sql);
-  s.bind(":q", fts_query);
+  for (size_t i = 0; i < fts_terms.size(); ++i) s.bind(":q" + std::to_string(i), fts_terms[i]);
   if (state) s.bind(":state", StateInt(*state));
   if (!command.empty()) s.bind(":command", command);
   s.bind(":limit", limit > 0 ? limit : int64_t{-1});
@@ -317,8 +321,11 @@ std::vector<int64_t> SqliteQueueTxn::PrunableFinished(int64_t before_time, int64
     while (s.executeStep()) ids.push_back(s.getColumn(0).getInt64());
   }
   for (auto [state, keep] : {std::pair{4, keep_complete}, std::pair{5, keep_failed}}) {
+    // "state IN (4, 5)" is redundant but lets SQLite use the partial index
+    // tasks_finished (its WHERE must appear in the query): without it the
+    // newest-first order is a sort of the whole history at every prune.
     auto& s = Stmt(
-        "SELECT id FROM tasks WHERE state = ? AND finished_at >= ? "
+        "SELECT id FROM tasks WHERE state IN (4, 5) AND state = ? AND finished_at >= ? "
         "ORDER BY finished_at DESC LIMIT 10000 OFFSET ?");
     s.bind(1, state);
     s.bind(2, before_time);

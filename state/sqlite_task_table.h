@@ -52,7 +52,8 @@ class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
   bool DeleteWithHistory(int64_t id) override;
   std::vector<std::string> CommandNames() override;
   int64_t WorkTimeMillis() override;
-  std::vector<int64_t> Search(const std::string& fts_query, std::optional<TaskState> state,
+  std::vector<int64_t> Search(const std::vector<std::string>& fts_terms,
+                              std::optional<TaskState> state,
                               const std::string& command, int64_t limit) override;
   void IndexText(int64_t id, const std::string& text) override;
   void AddLog(int64_t task_id, int64_t time, const std::string& line) override;

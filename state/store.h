@@ -97,8 +97,11 @@ class QueueTxn : public TaskTable {
 
   virtual std::vector<std::string> CommandNames() = 0;
   virtual int64_t WorkTimeMillis() = 0;
-  // Task ids whose text or log lines match the FTS5 query, newest first.
-  virtual std::vector<int64_t> Search(const std::string& fts_query,
+  // Task ids matching every one of `fts_terms` (each an FTS5 query, such as
+  // a quoted word), newest first. A term matches a task when it matches the
+  // task's text or any of its log lines, so the words of one query may come
+  // from both. REQUIRES: fts_terms not empty.
+  virtual std::vector<int64_t> Search(const std::vector<std::string>& fts_terms,
                                       std::optional<TaskState> state,
                                       const std::string& command, int64_t limit) = 0;
   // Replaces the searchable text of a task.

@@ -43,29 +43,17 @@ void WriteAll(int fd, std::string_view s) {
   }
 }
 
-Result<UniqueFd> OpenOutput(const ChildLaunch& launch) {
-  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
-                    (launch.truncate_output ? O_TRUNC : 0);
-  UniqueFd out(::open(launch.output_file.c_str(), flags, 0600));
-  if (!out.valid() && errno == ENOENT) {
-    std::error_code ec;
-    std::filesystem::create_directories(launch.output_file.parent_path(), ec);
-    out = UniqueFd(::open(launch.output_file.c_str(), flags, 0600));
-  }
-  if (!out.valid()) {
-    return Status::IOError("Cannot open output file '" + launch.output_file.string() +
-                           "': " + std::strerror(errno));
-  }
-  return out;
+// /dev/null, opened once: every child's stdin.
+int DevNull() {
+  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
 }
 
 }  // namespace
 
 Result<PendingChild> ForkChild(const Task& task, const ChildProcessor& processor,
                                const ChildLaunch& launch) {
-  auto out = OpenOutput(launch);
-  if (!out.ok()) return out.status();
-  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  const int devnull = DevNull();
   int go_pipe[2];
   if (::pipe2(go_pipe, O_CLOEXEC) != 0) {
     return Status::IOError(std::string("pipe2 failed: ") + std::strerror(errno));
@@ -102,9 +90,9 @@ Result<PendingChild> ForkChild(const Task& task, const ChildProcessor& processor
     ::prctl(PR_SET_NAME, kUnreleasedComm, 0, 0, 0);
     SignalChannel::ResetForChild();
     ::setsid();
-    if (devnull.valid()) ::dup2(devnull.get(), 0);
-    ::dup2(out->get(), 1);
-    ::dup2(out->get(), 2);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::dup2(launch.output_fd, 1);
+    ::dup2(launch.output_fd, 2);
     char go = 0;
     ssize_t n;
     do {

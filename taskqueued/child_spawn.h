@@ -42,8 +42,7 @@ inline constexpr int kExecFailedExitStatus = 127;
 struct ChildLaunch {
   std::filesystem::path state_dir;
   std::string queue_name;
-  std::filesystem::path output_file;  // its directory is created if missing
-  bool truncate_output = true;        // false: append (a retry's output follows)
+  int output_fd = -1;  // becomes the child's stdout and stderr
 };
 
 // A forked child waiting for Release().
@@ -52,8 +51,7 @@ struct PendingChild {
   UniqueFd go;    // the write end of the go pipe
 };
 
-// Forks the child for `task`. IOError (naming the file) if the output file
-// cannot be opened, or if fork fails.
+// Forks the child for `task`. IOError if fork fails.
 Result<PendingChild> ForkChild(const Task& task, const ChildProcessor& processor,
                                const ChildLaunch& launch);
 

@@ -1,10 +1,9 @@
 #include "child_supervisor.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <string.h>
 #include <sys/wait.h>
-
-#include <spdlog/spdlog.h>
 
 #include "child_spawn.h"
 #include "output_file.h"
@@ -32,8 +31,9 @@ std::string SignalName(int sig) {
 
 }  // namespace
 
-ChildSupervisor::ChildSupervisor(Queue& queue, Waker& waker, std::chrono::milliseconds kill_grace)
-    : queue_(queue), waker_(waker), kill_grace_(kill_grace) {}
+ChildSupervisor::ChildSupervisor(Queue& queue, Waker& waker, SpawnJournal& journal,
+                                 std::chrono::milliseconds kill_grace)
+    : queue_(queue), waker_(waker), journal_(journal), kill_grace_(kill_grace) {}
 
 ChildSupervisor::~ChildSupervisor() {
   for (auto& [id, run] : runs_) {
@@ -47,20 +47,28 @@ bool ChildSupervisor::IsPidfdTag(uint64_t tag) {
 
 Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProcessor> processor,
                               const ChildLimits& limits) {
-  ChildLaunch launch{queue_.state_dir(), queue_.name(), queue_.OutputPath(task.id),
-                     /*truncate_output=*/task.attempts_made <= 1};
+  // A retry's output follows the earlier attempts'.
+  auto output = OutputFile::Open(queue_.OutputPath(task.id), task.attempts_made <= 1);
+  if (!output.ok()) return output.status();
+  ChildLaunch launch{queue_.state_dir(), queue_.name(), output->fd()};
   auto pending = ForkChild(task, *processor, launch);
   if (!pending.ok()) return pending.status();
   const pid_t pid = pending->pid;
   const int64_t start_time = ProcessStartTime(pid);
   // The pid must be on record before the child may run: a daemon killed
-  // after this point finds it again at restart.
-  Status recorded = queue_.SetTaskProcess(task.id, pid, start_time, BootId());
-  if (!recorded.ok()) {
-    pending->go.Reset();  // the child reads end-of-file and exits unrun
-    int ignored;
-    ::waitpid(pid, &ignored, 0);
-    return recorded;
+  // after this point finds it again at restart. The journal is enough for
+  // that (a write, no fsync), and the database commit follows in
+  // RecordPids(); without the journal, the commit must come first.
+  bool recorded = false;
+  if (!journal_.Note(task.id, pid, start_time).ok()) {
+    Status st = queue_.SetTaskProcess(task.id, pid, start_time, BootId());
+    if (!st.ok()) {
+      pending->go.Reset();  // the child reads end-of-file and exits unrun
+      int ignored;
+      ::waitpid(pid, &ignored, 0);
+      return st;
+    }
+    recorded = true;
   }
   Release(*pending);
   Run run;
@@ -71,8 +79,9 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
   run.processor = std::move(processor);
   run.timeout_seconds = limits.timeout_seconds;
   run.deadline_ms = SteadyMillis() + limits.timeout_seconds * 1000;
-  run.output = launch.output_file;
+  run.output = std::move(output).value();
   run.output_limit = limits.max_output_bytes;
+  run.pid_recorded = recorded;
   if (runs_.empty()) next_output_check_ms_ = SteadyMillis() + kOutputCheckMillis;
   by_pid_[pid] = task.id;
   runs_[task.id] = std::move(run);
@@ -97,7 +106,10 @@ Status ChildSupervisor::Adopt(const Task& task, std::shared_ptr<const ChildProce
   run.processor = std::move(processor);
   run.timeout_seconds = limits.timeout_seconds;
   run.deadline_ms = deadline_ms;
-  run.output = queue_.OutputPath(task.id);
+  // Its output may still be an unnamed file only the child holds.
+  NameOrphanOutput(run.pid, queue_.OutputPath(task.id));
+  auto output = OutputFile::Open(queue_.OutputPath(task.id), /*truncate=*/false);
+  if (output.ok()) run.output = std::move(output).value();
   run.output_limit = limits.max_output_bytes;
   if (runs_.empty()) next_output_check_ms_ = SteadyMillis() + kOutputCheckMillis;
   runs_[task.id] = std::move(run);
@@ -148,9 +160,30 @@ FinishedRun ChildSupervisor::Finish(Run& run, std::optional<int> wait_status) {
     o.error = "exited with status " + std::to_string(*o.exit_status);
     o.retryable = run.processor ? run.processor->RetryOnFailure(*o.exit_status) : true;
   }
-  FinalizeOutput(run.output, run.output_limit, run.output_cut);
-  if (o.kind == RunOutcome::Kind::kSuccess) o.result = ResultLine(run.output);
+  run.output.Finish(run.output_limit);
+  if (o.kind == RunOutcome::Kind::kSuccess) o.result = run.output.ResultLine();
   return done;
+}
+
+void ChildSupervisor::RecordPids() {
+  bool all = true;
+  for (auto& [id, run] : runs_) {
+    if (run.pid_recorded) continue;
+    // A child that already ended is about to be finished: its pid is of no
+    // more use to anyone, and the commit (an fsync) can be saved.
+    siginfo_t info;
+    std::memset(&info, 0, sizeof info);
+    if (::waitid(P_PID, static_cast<id_t>(run.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == run.pid) {
+      all = false;  // its note stays until it is finished
+      continue;
+    }
+    Status st = queue_.SetTaskProcess(id, run.pid, run.start_time, BootId());
+    if (!st.ok()) spdlog::warn("recording pid {} of {}: {}", run.pid, run.label, st.message());
+    run.pid_recorded = st.ok();
+    all = all && run.pid_recorded;
+  }
+  if (all) journal_.Clear();
 }
 
 std::vector<FinishedRun> ChildSupervisor::Reap() {
@@ -180,6 +213,7 @@ std::vector<FinishedRun> ChildSupervisor::Reap() {
     finished.push_back(Finish(run->second, status));
     runs_.erase(run);
   }
+  if (runs_.empty()) journal_.Clear();
   return finished;
 }
 
@@ -189,7 +223,7 @@ std::vector<FinishedRun> ChildSupervisor::OnPidfd(uint64_t tag) {
   if (it == runs_.end()) return finished;
   Run& run = it->second;
   waker_.Remove(run.pidfd.get());  // level-triggered: it stays readable
-  Signal(run, SIGKILL);             // what it left in its group
+  Signal(run, SIGKILL);            // what it left in its group
   std::optional<int> status = ExitStatusOfNonChild(run.pidfd.get(), run.pid, run.start_time);
   if (status) {
     finished.push_back(Finish(run, status));
@@ -204,7 +238,10 @@ std::vector<FinishedRun> ChildSupervisor::OnPidfd(uint64_t tag) {
 std::vector<FinishedRun> ChildSupervisor::Tick(int64_t now) {
   std::vector<FinishedRun> finished;
   const bool check_output = now >= next_output_check_ms_;
-  if (check_output) next_output_check_ms_ = now + kOutputCheckMillis;
+  if (check_output) {
+    next_output_check_ms_ = now + kOutputCheckMillis;
+    RecordPids();  // retries pids the database refused earlier
+  }
   for (auto it = runs_.begin(); it != runs_.end();) {
     Run& run = it->second;
     if (run.status_wait_until_ms) {
@@ -229,7 +266,7 @@ std::vector<FinishedRun> ChildSupervisor::Tick(int64_t now) {
       Signal(run, SIGKILL);
       run.kill_at_ms.reset();
     }
-    if (check_output && TruncateOutput(run.output, run.output_limit)) run.output_cut = true;
+    if (check_output) run.output.Check(run.output_limit);
     ++it;
   }
   return finished;

@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "finished_run.h"
+#include "output_file.h"
+#include "spawn_journal.h"
 #include "taskqueue/processor.h"
 #include "taskqueue/queue.h"
 #include "unique_fd.h"
@@ -42,8 +44,10 @@ struct ChildLimits {
 
 class ChildSupervisor {
  public:
-  // Tags of the pidfds it adds to `waker` are IsPidfdTag().
-  ChildSupervisor(Queue& queue, Waker& waker, std::chrono::milliseconds kill_grace);
+  // Tags of the pidfds it adds to `waker` are IsPidfdTag(). `journal`
+  // notes each child before it runs (see spawn_journal.h).
+  ChildSupervisor(Queue& queue, Waker& waker, SpawnJournal& journal,
+                  std::chrono::milliseconds kill_grace);
   // Leaves running children alone: a daemon restarted later adopts them.
   ~ChildSupervisor();
   ChildSupervisor(const ChildSupervisor&) = delete;
@@ -51,8 +55,9 @@ class ChildSupervisor {
 
   // Runs the claimed (processing) `task` in a child. Its output goes to
   // Queue::OutputPath (truncated on the first attempt, appended to on
-  // retries). On error nothing runs and the task is left processing for the
-  // caller to finish.
+  // retries). The child's pid is noted in the journal before it may run;
+  // RecordPids() commits it to the database later. On error nothing runs
+  // and the task is left processing for the caller to finish.
   Status Start(const Task& task, std::shared_ptr<const ChildProcessor> processor,
                const ChildLimits& limits);
 
@@ -64,6 +69,12 @@ class ChildSupervisor {
                const ChildLimits& limits, int64_t deadline_ms);
 
   static bool IsPidfdTag(uint64_t tag);
+
+  // Commits (Queue::SetTaskProcess) the pids that only the journal holds,
+  // except those of children that already ended, then empties the journal
+  // if it can. Call before the loop sleeps: the commit, with its fsync,
+  // then overlaps the children's work instead of delaying their start.
+  void RecordPids();
 
   // Collects the children that exited (call when SIGCHLD arrives).
   std::vector<FinishedRun> Reap();
@@ -97,11 +108,12 @@ class ChildSupervisor {
     int64_t deadline_ms = 0;
     std::optional<int64_t> kill_at_ms;
     Stop stop = Stop::kNone;
-    std::filesystem::path output;
+    OutputFile output;
     int64_t output_limit = 0;
-    bool output_cut = false;
     // Adopted, exited, and its status not readable yet: retried until then.
     std::optional<int64_t> status_wait_until_ms;
+    // Its pid is committed to the database (else only in the journal).
+    bool pid_recorded = true;
   };
 
   FinishedRun Finish(Run& run, std::optional<int> wait_status);
@@ -109,8 +121,9 @@ class ChildSupervisor {
 
   Queue& queue_;
   Waker& waker_;
+  SpawnJournal& journal_;
   const std::chrono::milliseconds kill_grace_;
-  std::map<int64_t, Run> runs_;                 // by task id
+  std::map<int64_t, Run> runs_;                // by task id
   std::unordered_map<pid_t, int64_t> by_pid_;  // our own children
   int64_t next_output_check_ms_ = 0;
 };

@@ -27,16 +27,17 @@ using NumberField = std::optional<int64_t> DaemonConfig::*;
 using Validator = std::string (*)(std::string_view);
 
 std::string ValidateDurability(std::string_view v) {
-  return (v == "full" || v == "normal") ? "" : "must be 'full' or 'normal', not '" +
-                                                   std::string(v) + "'";
+  return (v == "full" || v == "normal")
+             ? ""
+             : "must be 'full' or 'normal', not '" + std::string(v) + "'";
 }
 
 std::string ValidateLogLevel(std::string_view v) {
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), v) != std::end(kLevels)) return "";
-  return "must be one of trace, debug, info, warn, error, critical, off; not '" +
-         std::string(v) + "'";
+  return "must be one of trace, debug, info, warn, error, critical, off; not '" + std::string(v) +
+         "'";
 }
 
 // The same rule as QueueOptions::name.
@@ -47,7 +48,8 @@ std::string ValidateName(std::string_view v) {
               c == '-' || c == '_' || c == '.';
     if (!ok) {
       return "'" + std::string(v) + "' has '" + std::string(1, c) + "' at position " +
-             std::to_string(i + 1) + "; a queue name may hold only letters, digits, '-', '_' and '.'";
+             std::to_string(i + 1) +
+             "; a queue name may hold only letters, digits, '-', '_' and '.'";
     }
   }
   return "";
@@ -56,8 +58,8 @@ std::string ValidateName(std::string_view v) {
 // "ADDR:PORT" or "[V6ADDR]:PORT" with a decimal port 0-65535. The address
 // itself is checked when the daemon binds it.
 std::string ValidateHttp(std::string_view v) {
-  const std::string expected = "expected ADDR:PORT (e.g. 127.0.0.1:8080), not '" +
-                               std::string(v) + "'";
+  const std::string expected =
+      "expected ADDR:PORT (e.g. 127.0.0.1:8080), not '" + std::string(v) + "'";
   size_t colon = v.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return expected;
   std::string_view host = v.substr(0, colon);
@@ -91,8 +93,7 @@ const KeySpec kKeys[] = {
     {"name", &DaemonConfig::name, nullptr, ValidateName},
     {"http", &DaemonConfig::http, nullptr, ValidateHttp},
     {"http_token_file", &DaemonConfig::http_token_file, nullptr, ValidatePath},
-    {"http_read_only_token_file", &DaemonConfig::http_read_only_token_file, nullptr,
-     ValidatePath},
+    {"http_read_only_token_file", &DaemonConfig::http_read_only_token_file, nullptr, ValidatePath},
     {"durability", &DaemonConfig::durability, nullptr, ValidateDurability},
     {"log_level", &DaemonConfig::log_level, nullptr, ValidateLogLevel},
     {"max_running", nullptr, &DaemonConfig::max_running, nullptr},
@@ -147,8 +148,7 @@ std::string UnknownKeyMessage(std::string_view key) {
 
 // Strict positive decimal integer: digits only, no sign, no overflow.
 std::string ParsePositive(std::string_view text, int64_t* out) {
-  const std::string not_positive =
-      "'" + std::string(text) + "' is not a positive whole number";
+  const std::string not_positive = "'" + std::string(text) + "' is not a positive whole number";
   if (text.empty()) return not_positive;
   int64_t value = 0;
   for (char c : text) {
@@ -196,8 +196,8 @@ Result<DaemonConfig> ParseConfig(std::string_view text, const std::string& filen
   size_t line_number = 0;
 
   auto error = [&](std::string_view key, const std::string& what) {
-    return Status::Config(filename + ":" + std::to_string(line_number) + ": " +
-                          std::string(key) + ": " + what);
+    return Status::Config(filename + ":" + std::to_string(line_number) + ": " + std::string(key) +
+                          ": " + what);
   };
 
   while (!text.empty()) {

@@ -2,10 +2,9 @@
 // in daemon_loop.cc.
 #include "daemon.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstring>
@@ -80,9 +79,14 @@ Status Daemon::Open() {
   if (!runner.ok()) return runner.status();
   inprocess_ = std::move(runner).value();
   TQ_RETURN_IF_ERROR(waker_->Add(inprocess_->fd(), kInProcessTag));
-  children_ = std::make_unique<ChildSupervisor>(*queue_, *waker_, options_.kill_grace);
+  const auto journal_path = SpawnJournal::PathFor(qo.state_dir, qo.name);
+  const auto leftovers = SpawnJournal::ReadLeftovers(journal_path);
+  auto journal = SpawnJournal::Open(journal_path);
+  if (!journal.ok()) return journal.status();
+  journal_ = std::move(journal).value();
+  children_ = std::make_unique<ChildSupervisor>(*queue_, *waker_, *journal_, options_.kill_grace);
 
-  auto recovered = RecoverProcessingTasks(*queue_, *children_);
+  auto recovered = RecoverProcessingTasks(*queue_, *children_, leftovers);
   if (!recovered.ok()) return recovered.status();
   if (recovered->adopted + recovered->requeued + recovered->lost + recovered->left_alone > 0) {
     spdlog::info(
@@ -98,8 +102,8 @@ Status Daemon::Open() {
     if (!http.ok()) return http.status();
     http_ = std::move(http).value();
     const bool v6 = options_.http->address.find(':') != std::string::npos;
-    spdlog::info("HTTP API listening on http://{}{}{}:{}/", v6 ? "[" : "",
-                 options_.http->address, v6 ? "]" : "", http_->port());
+    spdlog::info("HTTP API listening on http://{}{}{}:{}/", v6 ? "[" : "", options_.http->address,
+                 v6 ? "]" : "", http_->port());
   }
 
   const int64_t now = SteadyMillis();

@@ -28,6 +28,7 @@
 #include "inprocess_runner.h"
 #include "plugin_host.h"
 #include "signals.h"
+#include "spawn_journal.h"
 #include "systemd_notify.h"
 #include "taskqueue/queue.h"
 #include "taskqueue/scheduler.h"
@@ -82,18 +83,19 @@ class Daemon {
   std::shared_ptr<Queue> queue_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Waker> waker_;
+  std::unique_ptr<SpawnJournal> journal_;
   std::unique_ptr<ChildSupervisor> children_;
   std::unique_ptr<InProcessRunner> inprocess_;
   std::unique_ptr<HttpFrontend> http_;
 
   // What the next DoWork() must do.
-  bool promote_ = true;  // look for due scheduled tasks
-  bool claim_ = true;    // try to start waiting tasks
-  std::optional<int64_t> next_due_ms_;   // the next scheduled task comes due
-  int due_now_streak_ = 0;               // promotions that left one due now
+  bool promote_ = true;                 // look for due scheduled tasks
+  bool claim_ = true;                   // try to start waiting tasks
+  std::optional<int64_t> next_due_ms_;  // the next scheduled task comes due
+  int due_now_streak_ = 0;              // promotions that left one due now
   int64_t next_safety_ms_ = 0;
   int64_t next_prune_ms_ = 0;
-  std::optional<int64_t> retry_ms_;      // after a database error
+  std::optional<int64_t> retry_ms_;  // after a database error
   // Promotion re-checks after the scheduler's file changed (see
   // HandleWakeup), earliest last.
   std::vector<int64_t> sched_rechecks_ms_;

@@ -54,8 +54,7 @@ Result<std::unique_ptr<DaemonLock>> DaemonLock::Acquire(const std::filesystem::p
     std::optional<pid_t> holder = HolderOf(fd.get());
     return Status::Busy("another taskqueued (pid " +
                         (holder ? std::to_string(*holder) : std::string("unknown")) +
-                        ") is already running for this queue; lock file '" + path.string() +
-                        "'");
+                        ") is already running for this queue; lock file '" + path.string() + "'");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd.get(), 0) != 0 ||

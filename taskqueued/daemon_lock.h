@@ -16,12 +16,11 @@
 
 #include <sys/types.h>
 
+#include <boost/interprocess/sync/file_lock.hpp>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/interprocess/sync/file_lock.hpp>
 
 #include "taskqueue/status.h"
 #include "unique_fd.h"

@@ -1,8 +1,7 @@
 // The daemon's loop: what it does when woken, and when it sleeps until.
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -21,12 +20,18 @@ constexpr int64_t kSchedRecheckMillis[] = {5, 50, 500};
 
 const char* OutcomeName(RunOutcome::Kind kind) {
   switch (kind) {
-    case RunOutcome::Kind::kSuccess: return "complete";
-    case RunOutcome::Kind::kFailure: return "failed";
-    case RunOutcome::Kind::kTimeout: return "timed out";
-    case RunOutcome::Kind::kSignal: return "killed by a signal";
-    case RunOutcome::Kind::kLost: return "lost";
-    case RunOutcome::Kind::kAborted: return "interrupted";
+    case RunOutcome::Kind::kSuccess:
+      return "complete";
+    case RunOutcome::Kind::kFailure:
+      return "failed";
+    case RunOutcome::Kind::kTimeout:
+      return "timed out";
+    case RunOutcome::Kind::kSignal:
+      return "killed by a signal";
+    case RunOutcome::Kind::kLost:
+      return "lost";
+    case RunOutcome::Kind::kAborted:
+      return "interrupted";
   }
   return "?";
 }
@@ -35,14 +40,14 @@ const char* OutcomeName(RunOutcome::Kind kind) {
 
 int Daemon::Run() {
   const QueueSettings& settings = CurrentSettings();
-  spdlog::info("taskqueued {} ready: queue '{}' in {} (max_running {}, pid {})",
-               TASKQUEUED_VERSION, queue_->name(), queue_->state_dir().string(),
-               settings.max_running, ::getpid());
+  spdlog::info("taskqueued {} ready: queue '{}' in {} (max_running {}, pid {})", TASKQUEUED_VERSION,
+               queue_->name(), queue_->state_dir().string(), settings.max_running, ::getpid());
   notifier_.Notify("READY=1");
   for (;;) {
     if (!stopping_) DoWork();
     ReportStatus();
     if (stopping_ && children_->empty() && inprocess_->empty()) break;
+    children_->RecordPids();
     auto wakeup = waker_->Wait(NextDeadline());
     if (!wakeup.ok()) {
       spdlog::critical("the loop cannot wait any more: {}", wakeup.status().message());

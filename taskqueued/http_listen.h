@@ -14,7 +14,7 @@ namespace taskqueue::daemon {
 
 struct HttpListen {
   std::string address = "127.0.0.1";
-  int port = 0;  // 0: any free port (logged once bound)
+  int port = 0;                 // 0: any free port (logged once bound)
   std::string token;            // required for a non-loopback address
   std::string read_only_token;  // optional, GET/HEAD only
 };

@@ -40,8 +40,7 @@ class InProcessRunner {
   int fd() const;
 
   // Runs the claimed `task` on a new thread, with a timeout in seconds.
-  void Start(const Task& task, std::shared_ptr<const Processor> processor,
-             int64_t timeout_seconds);
+  void Start(const Task& task, std::shared_ptr<const Processor> processor, int64_t timeout_seconds);
   // The runs that ended since the last call.
   std::vector<FinishedRun> Collect();
   // Runs past their timeout at `now` (SteadyMillis): ended as kTimeout.

@@ -1,11 +1,11 @@
 #include "logging.h"
 
-#include <stdlib.h>
-
-#include <memory>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <memory>
 
 namespace taskqueue::daemon {
 namespace {

@@ -3,13 +3,13 @@
 // Exit status: 0 after a clean shutdown (or --check with no error),
 // 1 runtime failure, 2 usage error, 75 another daemon holds the queue,
 // 78 bad configuration or plugin (--check), or a refused --http.
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -73,8 +73,7 @@ int main(int argc, char** argv) {
   app.add_option("--name", flags.name, "Queue name (default: tasks)");
   app.add_option("--plugin-dir", plugin_dirs, "Load plugins from DIR (repeatable)")
       ->type_name("DIR");
-  app.add_option("--max-running", max_running,
-                 "Most tasks running at once; stored with the queue")
+  app.add_option("--max-running", max_running, "Most tasks running at once; stored with the queue")
       ->check(CLI::PositiveNumber);
   app.add_option("--http", flags.http, "Serve the HTTP API and dashboard on ADDR:PORT")
       ->type_name("ADDR:PORT");
@@ -119,8 +118,7 @@ int main(int argc, char** argv) {
   DaemonConfig file_config;
   const bool explicit_config = !config_file.empty();
   const std::filesystem::path config_path =
-      explicit_config ? std::filesystem::path(config_file)
-                      : taskqueue::daemon::DefaultConfigPath();
+      explicit_config ? std::filesystem::path(config_file) : taskqueue::daemon::DefaultConfigPath();
   auto loaded = taskqueue::daemon::LoadConfig(config_path);
   if (loaded.ok()) {
     file_config = *loaded;

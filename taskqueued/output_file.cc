@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string_view>
-
-#include "unique_fd.h"
 
 namespace taskqueue::daemon {
 namespace {
@@ -14,38 +14,77 @@ namespace {
 constexpr int64_t kResultWindow = 64 * 1024;
 constexpr std::string_view kResultPrefix = "RESULT: ";
 
-int64_t FileSize(const std::filesystem::path& file) {
-  struct stat st;
-  if (::stat(file.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_size);
+// Links the unnamed file open as `proc_fd_path` (/proc/.../fd/N) at `path`.
+bool LinkAt(const std::string& proc_fd_path, const std::filesystem::path& path) {
+  return ::linkat(AT_FDCWD, proc_fd_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
 }
 
 }  // namespace
 
-bool TruncateOutput(const std::filesystem::path& file, int64_t limit) {
-  if (limit <= 0 || FileSize(file) <= limit) return false;
-  return ::truncate(file.c_str(), limit) == 0;
+Result<OutputFile> OutputFile::Open(const std::filesystem::path& path, bool truncate) {
+  const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY;
+  UniqueFd fd(::open(path.c_str(), flags | (truncate ? O_TRUNC : 0)));
+  if (fd.valid()) return OutputFile(std::move(fd), path, /*named=*/true);
+  if (errno != ENOENT) {
+    return Status::IOError("Cannot open output file '" + path.string() +
+                           "': " + std::strerror(errno));
+  }
+  const auto dir = path.parent_path();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    fd = UniqueFd(::open(dir.c_str(), O_TMPFILE | flags, 0600));
+    if (fd.valid()) return OutputFile(std::move(fd), path, /*named=*/false);
+    if (errno == ENOENT && attempt == 0) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      continue;
+    }
+    break;
+  }
+  // No O_TMPFILE here (some file systems): a named file from the start.
+  fd = UniqueFd(::open(path.c_str(), flags | O_CREAT | O_TRUNC, 0600));
+  if (!fd.valid()) {
+    return Status::IOError("Cannot open output file '" + path.string() +
+                           "': " + std::strerror(errno));
+  }
+  return OutputFile(std::move(fd), path, /*named=*/true);
 }
 
-void FinalizeOutput(const std::filesystem::path& file, int64_t limit, bool was_truncated) {
-  bool cut = TruncateOutput(file, limit) || was_truncated;
-  if (!cut) return;
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd.valid()) return;
-  const std::string note = "\n[taskqueued: output cut at max_output_bytes=" +
-                           std::to_string(limit) + "]\n";
-  (void)!::write(fd.get(), note.data(), note.size());
-}
-
-std::string ResultLine(const std::filesystem::path& file) {
-  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return "";
+int64_t OutputFile::Size() const {
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0 || st.st_size == 0) return "";
-  const int64_t size = static_cast<int64_t>(st.st_size);
+  if (!fd_.valid() || ::fstat(fd_.get(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_size);
+}
+
+void OutputFile::Name() {
+  if (named_ || !fd_.valid()) return;
+  named_ = LinkAt("/proc/self/fd/" + std::to_string(fd_.get()), path_);
+}
+
+void OutputFile::Check(int64_t limit) {
+  const int64_t size = Size();
+  if (size == 0) return;
+  Name();
+  if (limit > 0 && size > limit && ::ftruncate(fd_.get(), limit) == 0) cut_ = true;
+}
+
+void OutputFile::Finish(int64_t limit) {
+  const int64_t size = Size();
+  if (size == 0 && !cut_) return;  // nothing printed: no file
+  if (limit > 0 && size > limit && ::ftruncate(fd_.get(), limit) == 0) cut_ = true;
+  if (cut_) {
+    const std::string note =
+        "\n[taskqueued: output cut at max_output_bytes=" + std::to_string(limit) + "]\n";
+    (void)!::write(fd_.get(), note.data(), note.size());
+  }
+  Name();
+}
+
+std::string OutputFile::ResultLine() const {
+  const int64_t size = Size();
+  if (size == 0) return "";
   const int64_t start = size > kResultWindow ? size - kResultWindow : 0;
   std::string buf(static_cast<size_t>(size - start), '\0');
-  ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), start);
+  ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), start);
   if (n <= 0) return "";
   buf.resize(static_cast<size_t>(n));
   std::string_view text(buf);
@@ -54,10 +93,9 @@ std::string ResultLine(const std::filesystem::path& file) {
   size_t end = text.size();
   while (end > 0) {
     size_t nl = text.rfind('\n', end - 1);
-    size_t begin = nl == std::string_view::npos ? 0 : nl + 1;
     if (nl == std::string_view::npos && start > 0) break;
+    size_t begin = nl == std::string_view::npos ? 0 : nl + 1;
     std::string_view line = text.substr(begin, end - begin);
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     if (line.substr(0, kResultPrefix.size()) == kResultPrefix) {
       return std::string(line.substr(kResultPrefix.size()));
     }
@@ -65,6 +103,20 @@ std::string ResultLine(const std::filesystem::path& file) {
     end = nl;
   }
   return "";
+}
+
+void NameOrphanOutput(pid_t pid, const std::filesystem::path& path) {
+  const std::string fd1 = "/proc/" + std::to_string(pid) + "/fd/1";
+  char target[4096];
+  ssize_t n = ::readlink(fd1.c_str(), target, sizeof target - 1);
+  if (n <= 0) return;
+  std::string_view t(target, static_cast<size_t>(n));
+  constexpr std::string_view kDeleted = " (deleted)";
+  // An O_TMPFILE shows as "<dir>/#<inode> (deleted)".
+  if (t.size() < kDeleted.size() || t.substr(t.size() - kDeleted.size()) != kDeleted) return;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return;
+  LinkAt(fd1, path);
 }
 
 }  // namespace taskqueue::daemon

@@ -19,10 +19,10 @@ namespace taskqueue::daemon {
 
 // The fields of /proc/PID/stat the daemon uses.
 struct ProcStat {
-  std::string comm;         // field 2, without its parentheses
-  char state = '?';         // field 3: R, S, D, Z (zombie), ...
-  pid_t pgrp = 0;           // field 5
-  int64_t start_time = 0;   // field 22, clock ticks since boot
+  std::string comm;              // field 2, without its parentheses
+  char state = '?';              // field 3: R, S, D, Z (zombie), ...
+  pid_t pgrp = 0;                // field 5
+  int64_t start_time = 0;        // field 22, clock ticks since boot
   std::optional<int> exit_code;  // field 52 (a wait status), when present
 };
 

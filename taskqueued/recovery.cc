@@ -1,9 +1,8 @@
 #include "recovery.h"
 
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "child_spawn.h"
 #include "process_info.h"
@@ -21,33 +20,41 @@ bool Running(pid_t pid) {
 
 }  // namespace
 
-Result<RecoveryReport> RecoverProcessingTasks(Queue& queue, ChildSupervisor& supervisor) {
+Result<RecoveryReport> RecoverProcessingTasks(
+    Queue& queue, ChildSupervisor& supervisor,
+    const std::map<int64_t, SpawnJournal::Entry>& journal) {
   RecoveryReport report;
   auto tasks = queue.ProcessingTasks();
   if (!tasks.ok()) return tasks.status();
   auto settings = queue.Settings();
   if (!settings.ok()) return settings.status();
   const pid_t me = ::getpid();
-  for (const Task& task : *tasks) {
+  for (Task task : *tasks) {
+    // A pid only the journal knows: the daemon died before committing it.
+    auto noted = journal.find(task.id);
+    const bool from_journal = task.pid == 0 && noted != journal.end();
+    if (from_journal) {
+      task.pid = noted->second.pid;
+      task.pid_start_time = noted->second.start_time;
+      task.boot_id = BootId();
+    }
     const std::string label = "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
     const bool this_boot = task.boot_id == BootId();
     // We hold the daemon lock, so no other daemon runs this queue: a live
     // runner is a CLI or library process doing its own work.
     if (this_boot && task.runner_pid > 0 && task.runner_pid != me &&
         Running(static_cast<pid_t>(task.runner_pid))) {
-      spdlog::info("{} is being run by live process {}; leaving it alone", label,
-                   task.runner_pid);
+      spdlog::info("{} is being run by live process {}; leaving it alone", label, task.runner_pid);
       ++report.left_alone;
       continue;
     }
     auto processor = queue.registry().Find(task.command);
-    auto child_processor =
-        processor && processor->kind() == Processor::Kind::kChild
-            ? std::static_pointer_cast<const ChildProcessor>(processor)
-            : nullptr;
+    auto child_processor = processor && processor->kind() == Processor::Kind::kChild
+                               ? std::static_pointer_cast<const ChildProcessor>(processor)
+                               : nullptr;
     RunOutcome outcome;
-    if (task.pid > 0 && IsSameProcess(static_cast<pid_t>(task.pid), task.pid_start_time,
-                                      task.boot_id)) {
+    if (task.pid > 0 &&
+        IsSameProcess(static_cast<pid_t>(task.pid), task.pid_start_time, task.boot_id)) {
       auto stat = ReadProcStat(static_cast<pid_t>(task.pid));
       if (stat && stat->comm == kUnreleasedComm) {
         // Forked, recorded, but its daemon died before letting it run: it
@@ -57,10 +64,13 @@ Result<RecoveryReport> RecoverProcessingTasks(Queue& queue, ChildSupervisor& sup
       } else {
         const ChildLimits limits = ChildLimitsFor(task, child_processor.get(), *settings);
         const int64_t started = task.started_at.value_or(queue.clock().NowMillis());
-        const int64_t left_ms =
-            started + limits.timeout_seconds * 1000 - queue.clock().NowMillis();
+        const int64_t left_ms = started + limits.timeout_seconds * 1000 - queue.clock().NowMillis();
         Status adopted =
-            supervisor.Adopt(task, child_processor, limits, SteadyMillis() + left_ms);
+            from_journal ? queue.SetTaskProcess(task.id, task.pid, task.pid_start_time, BootId())
+                         : Status::OK();
+        if (adopted.ok()) {
+          adopted = supervisor.Adopt(task, child_processor, limits, SteadyMillis() + left_ms);
+        }
         if (adopted.ok()) {
           spdlog::info("{} is still running as pid {}; supervising it again", label, task.pid);
           ++report.adopted;
@@ -70,10 +80,14 @@ Result<RecoveryReport> RecoverProcessingTasks(Queue& queue, ChildSupervisor& sup
         outcome.error = "its process (pid " + std::to_string(task.pid) +
                         ") ended while no daemon supervised it; exit status unknown";
       }
-    } else if (task.pid == 0 && child_processor) {
-      // A child's pid is recorded before it may run: none recorded, none ran.
+    } else if (task.pid == 0 && child_processor && this_boot) {
+      // A child's pid is on record (database or journal) before it may run:
+      // none recorded, none ran.
       outcome.kind = RunOutcome::Kind::kAborted;
       outcome.error = "the daemon died before starting it; it runs again";
+    } else if (!this_boot) {
+      outcome.kind = RunOutcome::Kind::kLost;
+      outcome.error = "the machine restarted while it ran";
     } else if (task.pid > 0) {
       outcome.kind = RunOutcome::Kind::kLost;
       outcome.error = "its process (pid " + std::to_string(task.pid) +

@@ -20,9 +20,9 @@ ChildLimits ChildLimitsFor(const Task& task, const ChildProcessor* processor,
 
 int64_t InProcessTimeoutSeconds(const Task& task, const Processor& processor,
                                 const QueueSettings& settings) {
-  int64_t timeout = task.timeout > 0           ? task.timeout
+  int64_t timeout = task.timeout > 0          ? task.timeout
                     : processor.Timeout() > 0 ? processor.Timeout()
-                                               : settings.default_timeout;
+                                              : settings.default_timeout;
   return std::min(timeout, settings.max_timeout);
 }
 

@@ -13,7 +13,9 @@ SystemdNotifier::SystemdNotifier() {
   const char* env = ::getenv("NOTIFY_SOCKET");
   if (env == nullptr || (env[0] != '/' && env[0] != '@')) return;
   if (std::strlen(env) >= sizeof(sockaddr_un{}.sun_path)) return;
-  socket_ = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a manager that reads slowly (or a full queue) must cost a
+  // lost status line, never a stalled daemon.
+  socket_ = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (socket_.valid()) address_ = env;
 }
 
@@ -25,7 +27,7 @@ bool SystemdNotifier::Notify(std::string_view state) const {
   std::memcpy(addr.sun_path, address_.data(), address_.size());
   if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size());
-  ssize_t sent = ::sendto(socket_.get(), state.data(), state.size(), MSG_NOSIGNAL,
+  ssize_t sent = ::sendto(socket_.get(), state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                           reinterpret_cast<const sockaddr*>(&addr), len);
   return sent == static_cast<ssize_t>(state.size());
 }

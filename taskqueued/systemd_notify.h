@@ -19,8 +19,9 @@ class SystemdNotifier {
   // Reads $NOTIFY_SOCKET now.
   SystemdNotifier();
   bool enabled() const { return !address_.empty(); }
-  // Sends `state` (one or more newline-separated assignments). Returns false
-  // (and changes nothing) when disabled or when the send fails.
+  // Sends `state` (one or more newline-separated assignments) without ever
+  // blocking. Returns false when disabled or when the send fails (e.g. the
+  // manager's queue is full: the line is then lost).
   bool Notify(std::string_view state) const;
 
  private:

@@ -36,8 +36,7 @@ Result<std::unique_ptr<Waker>> Waker::Create(const std::filesystem::path& state_
   // IN_MODIFY catches every commit (frames appended to the -wal file, or
   // pages written to the main file by a checkpoint or a non-WAL writer);
   // IN_CREATE and IN_MOVED_TO catch files appearing.
-  if (::inotify_add_watch(in.get(), state_dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) <
-      0) {
+  if (::inotify_add_watch(in.get(), state_dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
     return Errno("Cannot watch state directory '" + state_dir.string() + "'");
   }
   UniqueFd tm(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));

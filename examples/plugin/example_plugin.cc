@@ -23,8 +23,8 @@ class CountProcessor : public taskqueue::ChildProcessor {
   }
   std::vector<std::string> Argv(const taskqueue::Task& task) const override {
     // The count is passed as $1, never spliced into the script.
-    return {"/bin/sh", "-c", "i=1; while [ $i -le \"$1\" ]; do echo $i; i=$((i+1)); done",
-            "count", task.args[0]};
+    return {"/bin/sh", "-c", "i=1; while [ $i -le \"$1\" ]; do echo $i; i=$((i+1)); done", "count",
+            task.args[0]};
   }
   int64_t Timeout() const override { return 60; }
 };

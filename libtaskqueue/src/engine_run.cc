@@ -225,6 +225,9 @@ Status Engine::FinishTask(int64_t id, const RunOutcome& outcome) {
 }
 
 Result<bool> Engine::HasWorkToDo() {
+  // Test mode starts nothing: "work to do" would make a cPanel-style
+  // `while (HasWorkToDo()) ProcessNextTask();` loop spin for ever.
+  if (options_.record_only) return false;
   bool work = false;
   Status st = store_->WithQueue(false, [&](state::QueueTxn& txn) {
     if (txn.GetMeta("paused").value_or("0") == "1") return Status::OK();

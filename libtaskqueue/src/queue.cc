@@ -10,15 +10,15 @@
 namespace taskqueue {
 namespace {
 
-// Turns what a person types into an FTS5 query: every word must match, and
-// FTS5's own syntax (column filters, operators) is never interpreted, so
-// "test:inserts:data" means the three words.
-std::string ToFtsQuery(const std::string& text) {
-  std::string out, word;
+// Turns what a person types into FTS5 terms, one quoted word each: every
+// word must match, and FTS5's own syntax (column filters, operators) is
+// never interpreted, so "test:inserts:data" means the three words.
+std::vector<std::string> ToFtsTerms(const std::string& text) {
+  std::vector<std::string> out;
+  std::string word;
   auto flush = [&] {
     if (word.empty()) return;
-    if (!out.empty()) out += ' ';
-    out += '"' + word + '"';
+    out.push_back('"' + word + '"');
     word.clear();
   };
   for (unsigned char c : text) {
@@ -29,6 +29,9 @@ std::string ToFtsQuery(const std::string& text) {
     }
   }
   flush();
+  // The same word twice asks nothing more, and each term costs a subquery.
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -257,7 +260,7 @@ Result<int64_t> Queue::WorkTimeMillis() const {
 
 Result<std::vector<Task>> Queue::Search(const std::string& query, std::optional<TaskState> state,
                                         const std::string& command, int64_t limit) const {
-  const std::string fts = ToFtsQuery(query);
+  const std::vector<std::string> fts = ToFtsTerms(query);
   if (fts.empty()) return std::vector<Task>();
   return Read<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) {
     std::vector<Task> out;
@@ -359,6 +362,8 @@ Status Queue::Retry(int64_t id) {
     t->seq = txn.AllocateSeq();
     t->run_at = engine_->Now();
     txn.Update(*t);
+    // The forgotten error must no longer find the task.
+    txn.IndexText(id, Engine::SearchText(*t));
     engine_->Emit(txn, "retry", id);
     return Status::OK();
   }));
@@ -401,7 +406,19 @@ Result<bool> Queue::Remove(int64_t id) {
     return Status::OK();
   });
   if (!st.ok()) return st;
-  return removed;
+  if (!removed) return false;
+  // A scheduled task (a retry among them) may have logs and search text in
+  // the queue file from earlier runs: they go with it, and followers learn
+  // of the removal as for any other task.
+  st = engine_->store().WithQueue(true, [&](state::QueueTxn& txn) {
+    txn.DeleteWithHistory(id);
+    engine_->Emit(txn, "remove", id, R"({"reason":"removed"})");
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  std::error_code ec;
+  std::filesystem::remove(engine_->OutputPath(id), ec);
+  return true;
 }
 
 Status Queue::SetPriority(int64_t id, int priority) {

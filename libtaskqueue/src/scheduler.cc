@@ -87,6 +87,9 @@ Result<bool> Scheduler::UnscheduleTask(int64_t id) {
   if (!st.ok()) return st;
   if (removed) {
     (void)engine_->store().WithQueue(true, [&](state::QueueTxn& txn) {
+      // Logs and search text of earlier runs (a retry) go too, unless a
+      // promotion interrupted by a crash left the task queued as well.
+      if (!txn.Get(id)) txn.DeleteWithHistory(id);
       engine_->Emit(txn, "remove", id, R"({"reason":"unscheduled"})");
       return Status::OK();
     });

@@ -139,7 +139,7 @@ class KueFixture : public QueueFixture {
     return out;
   }
 
-  FakeClock clock_;
+  mutable FakeClock clock_;  // mutable: KueOptions() hands out a pointer to it
 };
 
 }  // namespace taskqueue::testing

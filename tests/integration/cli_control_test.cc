@@ -61,9 +61,11 @@ TEST_F(CliControlTest, SetChangesStoredSettingsAndRefusesBadValues) {
   EXPECT_EQ(r.out, "max_running = 4\n");
   EXPECT_EQ(CtlJson({"set", "default_timeout", "90"})["value"], 90);
   const std::string before = Snapshot();
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"max_running", "0"}, {"max_running", "-2"}, {"max_running", "many"},
-           {"no_such_setting", "1"}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"max_running", "0"},
+                                                        {"max_running", "-2"},
+                                                        {"max_running", "many"},
+                                                        {"no_such_setting", "1"}}) {
     r = Ctl({"set", key, value});
     EXPECT_EQ(r.exit_code, 1) << key << "=" << value << ": " << Describe(r);
     EXPECT_THAT(r.err, HasSubstr(key == "no_such_setting" ? key : value));

@@ -21,8 +21,8 @@ class CliDaemonTest : public CliTest {
 
   // Starts taskqueued on this test's queue and waits until status sees it.
   void StartDaemon() {
-    ASSERT_TRUE(daemon_.Start({TASKQUEUED_PATH, "--state-dir", state_dir().string(),
-                               "--plugin-dir", plugin_dir().string(), "--shutdown-grace", "5"},
+    ASSERT_TRUE(daemon_.Start({TASKQUEUED_PATH, "--state-dir", state_dir().string(), "--plugin-dir",
+                               plugin_dir().string(), "--shutdown-grace", "5"},
                               Options()));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {

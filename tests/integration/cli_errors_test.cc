@@ -15,10 +15,28 @@ using ::testing::HasSubstr;
 
 class CliErrorsTest : public CliTest {};
 
-const char* const kVerbs[] = {"queue", "unqueue", "schedule", "unschedule", "list", "find",
-                              "plugins", "commands", "status", "info", "pause", "resume",
-                              "process", "flush_scheduled_tasks", "delete_unprocessed_tasks",
-                              "set", "wait", "log", "retry", "progress", "log-line", "events",
+const char* const kVerbs[] = {"queue",
+                              "unqueue",
+                              "schedule",
+                              "unschedule",
+                              "list",
+                              "find",
+                              "plugins",
+                              "commands",
+                              "status",
+                              "info",
+                              "pause",
+                              "resume",
+                              "process",
+                              "flush_scheduled_tasks",
+                              "delete_unprocessed_tasks",
+                              "set",
+                              "wait",
+                              "log",
+                              "retry",
+                              "progress",
+                              "log-line",
+                              "events",
                               "search"};
 
 TEST_F(CliErrorsTest, HelpForTheProgramAndEveryVerb) {

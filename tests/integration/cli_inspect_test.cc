@@ -15,9 +15,9 @@ class CliInspectTest : public CliTest {
  protected:
   // Keys every task object carries (SPEC §5).
   static void ExpectTaskObject(const nlohmann::json& t) {
-    for (const char* key : {"id", "command", "args", "state", "priority", "attempts_made",
-                            "attempts_max", "created_at", "run_at", "started_at", "finished_at",
-                            "exit_status", "error"}) {
+    for (const char* key :
+         {"id", "command", "args", "state", "priority", "attempts_made", "attempts_max",
+          "created_at", "run_at", "started_at", "finished_at", "exit_status", "error"}) {
       EXPECT_TRUE(t.contains(key)) << key << " missing in " << t.dump();
     }
     EXPECT_TRUE(t["args"].is_array());
@@ -218,9 +218,9 @@ TEST_F(CliInspectTest, EventsAsLinesAndJsonLinesWithSince) {
 TEST_F(CliInspectTest, EventsFollowPrintsNewEventsAsTheyHappen) {
   CtlJson({"queue", "noop before"});
   BackgroundProcess follower;
-  ASSERT_TRUE(follower.Start({TASKQUEUECTL_PATH, "--state-dir", state_dir().string(), "--json",
-                              "events", "--follow"},
-                             Options()));
+  ASSERT_TRUE(follower.Start(
+      {TASKQUEUECTL_PATH, "--state-dir", state_dir().string(), "--json", "events", "--follow"},
+      Options()));
   auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
   ASSERT_TRUE(follower.ReadUntil([&](const std::string& out) { return lines(out) >= 1; },
                                  std::chrono::seconds(20)));
@@ -230,7 +230,8 @@ TEST_F(CliInspectTest, EventsFollowPrintsNewEventsAsTheyHappen) {
       << follower.result().out;
   follower.Stop(SIGTERM, std::chrono::seconds(10));
   const auto& out = follower.result().out;
-  auto second = nlohmann::json::parse(out.substr(out.find('\n') + 1, out.find('\n', out.find('\n') + 1) - out.find('\n') - 1));
+  auto second = nlohmann::json::parse(
+      out.substr(out.find('\n') + 1, out.find('\n', out.find('\n') + 1) - out.find('\n') - 1));
   EXPECT_EQ(second["type"], "enqueue");
 }
 

@@ -12,8 +12,9 @@ using ::testing::HasSubstr;
 class CliPluginsTest : public CliTest {
  protected:
   void WriteBrokenPlugin() {
-    WritePlugin("broken.json",
-                R"({"processors": [{"command": "brk", "exec": ["/bin/true"], "no_such_field": 1}]})");
+    WritePlugin(
+        "broken.json",
+        R"({"processors": [{"command": "brk", "exec": ["/bin/true"], "no_such_field": 1}]})");
   }
 };
 

@@ -118,7 +118,8 @@ TEST_F(CliQueueTest, InvalidArgsFromAPluginExit1) {
 TEST_F(CliQueueTest, UnqueueCountsAndAcceptsEveryIdForm) {
   auto j = CtlJson({"queue", "noop 1", "noop 2", "noop 3", "noop 4"});
   const std::string id1 = j[0]["id"], id2 = j[1]["id"];
-  const std::string bare3 = j[2]["id"].get<std::string>().substr(std::string("TQ:TaskQueue:").size());
+  const std::string bare3 =
+      j[2]["id"].get<std::string>().substr(std::string("TQ:TaskQueue:").size());
   auto r = Ctl({"unqueue", id1, bare3});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(r.out, "2 tasks unqueued\n");
@@ -211,10 +212,17 @@ TEST_F(CliQueueTest, ScheduleWithoutATimeIsDueNowAndHumanOutputGivesIds) {
 
 TEST_F(CliQueueTest, BadTimesAreUsageErrorsNamingTheText) {
   const std::string before = Snapshot();
-  for (const auto& when : std::vector<std::vector<std::string>>{
-           {"after", "soon"}, {"after", "10x"}, {"after", "1h30"}, {"after", "-5"},
-           {"at", "tomorrow"}, {"at", "2026-13-01T09:00"}, {"at", "2026-02-30"},
-           {"at", "2026-12-01T25:00"}, {"at", "2026-12-01T09:00Q"}, {"at"}, {"after"}}) {
+  for (const auto& when : std::vector<std::vector<std::string>>{{"after", "soon"},
+                                                                {"after", "10x"},
+                                                                {"after", "1h30"},
+                                                                {"after", "-5"},
+                                                                {"at", "tomorrow"},
+                                                                {"at", "2026-13-01T09:00"},
+                                                                {"at", "2026-02-30"},
+                                                                {"at", "2026-12-01T25:00"},
+                                                                {"at", "2026-12-01T09:00Q"},
+                                                                {"at"},
+                                                                {"after"}}) {
     std::vector<std::string> args = {"schedule"};
     args.insert(args.end(), when.begin(), when.end());
     if (when.size() == 2) args.push_back("noop");

@@ -28,7 +28,8 @@ namespace taskqueue::testing {
 
 // Prints a process's output when an expectation about it fails.
 inline std::string Describe(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.term_signal ? " signal " + std::to_string(r.term_signal) : "") +
+  return "exit " + std::to_string(r.exit_code) +
+         (r.term_signal ? " signal " + std::to_string(r.term_signal) : "") +
          (r.timed_out ? " (timed out)" : "") + "\n--- stdout ---\n" + r.out + "--- stderr ---\n" +
          r.err;
 }
@@ -85,8 +86,8 @@ class CliTest : public ::testing::Test {
   static nlohmann::json JsonError(const ProcessResult& r) {
     std::string first = r.err.substr(0, r.err.find('\n'));
     auto j = nlohmann::json::parse(first, nullptr, false);
-    EXPECT_TRUE(j.is_object() && j.contains("error")) << "stderr is not a JSON error: "
-                                                      << Describe(r);
+    EXPECT_TRUE(j.is_object() && j.contains("error"))
+        << "stderr is not a JSON error: " << Describe(r);
     return j;
   }
 

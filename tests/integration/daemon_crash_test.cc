@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "integration/daemon_test_util.h"
 
@@ -20,19 +22,21 @@ TEST(DaemonCrashTest, KillNineAtRandomMomentsLosesAndStrandsNothing) {
   // Each run records its start and end; about one run in six fails, to
   // exercise retries across the crashes.
   const std::string work = RecordCommand(f.records(), "start") +
-                           "; sleep 0.0$1; r=$(( $(date +%N) % 6 )); " +
+                           "; sleep 0.1$1; r=$(( 1$(date +%N) % 6 )); " +
                            RecordCommand(f.records(), "end") + "; [ $r -ne 0 ]";
-  f.plugins().Write(
-      "work", {ShellProcessor("work", work, {{"attempts", 3}, {"backoff", "fixed:1"}})});
+  f.plugins().Write("work",
+                    {ShellProcessor("work", work, {{"attempts", 3}, {"backoff", "fixed:1"}})});
   constexpr int kMaxRunning = 3;
   const std::vector<std::string> args = {"--max-running", std::to_string(kMaxRunning)};
-  constexpr int kTasks = 60;
+  constexpr int kTasks = 90;
   std::set<int64_t> ids;
   for (int i = 0; i < kTasks; ++i) ids.insert(f.Enqueue("work " + std::to_string(10 + i)));
 
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> moment(0, 250);
-  for (int round = 0; round < 12 && !f.AllFinished(); ++round) {
+  constexpr int kRounds = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    ASSERT_FALSE(f.AllFinished()) << "work ran out before round " << round;
     auto daemon = f.StartDaemon(args);
     ASSERT_TRUE(daemon);
     // A random moment of its work: tests must not sleep to wait for
@@ -43,9 +47,21 @@ TEST(DaemonCrashTest, KillNineAtRandomMomentsLosesAndStrandsNothing) {
   }
   auto daemon = f.StartDaemon(args);
   ASSERT_TRUE(daemon);
-  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); }, seconds(90))) << daemon->Log();
+  ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); }, seconds(90)))
+      << "now " << WallNanos() / 1000000 << "\n"
+      << f.Unfinished() << daemon->Log();
   daemon->Signal(SIGTERM);
   ASSERT_TRUE(daemon->WaitExit(seconds(20)).has_value());
+
+  // The crashes did leave children running for a restart to adopt.
+  int adopted = 0;
+  for (int i = 1; i <= kRounds + 1; ++i) {
+    std::ifstream in(f.root() / ("daemon" + std::to_string(i) + ".log"));
+    for (std::string line; std::getline(in, line);) {
+      adopted += line.find("supervising it again") != std::string::npos ? 1 : 0;
+    }
+  }
+  EXPECT_GT(adopted, 0);
 
   auto records = ReadRecords(f.records());
   std::map<std::string, int> starts;
@@ -77,8 +93,8 @@ TEST(DaemonCrashTest, KillNineAtRandomMomentsLosesAndStrandsNothing) {
 TEST(DaemonCrashTest, SigtermStopsARunningChildInTimeAndItRunsAgain) {
   DaemonFixture f;
   const auto pids = f.root() / "pids";
-  const std::string script = RecordCommand(f.records(), "start") + "; echo $$ >> " +
-                             pids.string() + "; exec sleep 300";
+  const std::string script =
+      RecordCommand(f.records(), "start") + "; echo $$ >> " + pids.string() + "; exec sleep 300";
   f.plugins().Write("long", {ShellProcessor("long", script)});
   auto daemon = f.StartDaemon({"--shutdown-grace", "1", "--kill-grace", "1"});
   ASSERT_TRUE(daemon);
@@ -111,8 +127,8 @@ TEST(DaemonCrashTest, SigtermStopsARunningChildInTimeAndItRunsAgain) {
 
 TEST(DaemonCrashTest, SecondSigintStopsAtOnce) {
   DaemonFixture f;
-  f.plugins().Write("long", {ShellProcessor("long", RecordCommand(f.records(), "start") +
-                                                        "; exec sleep 300")});
+  f.plugins().Write(
+      "long", {ShellProcessor("long", RecordCommand(f.records(), "start") + "; exec sleep 300")});
   auto daemon = f.StartDaemon({"--shutdown-grace", "60"});
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("long");
@@ -130,9 +146,9 @@ TEST(DaemonCrashTest, RestartSupervisesAStillRunningChildAgain) {
   DaemonFixture f;
   const auto go = f.root() / "go";
   // The child waits for the test's signal (a file), then exits 0.
-  const std::string script = RecordCommand(f.records(), "start") + "; while [ ! -e " +
-                             go.string() + " ]; do sleep 0.02; done; " +
-                             RecordCommand(f.records(), "end");
+  const std::string script = "echo before; " + RecordCommand(f.records(), "start") +
+                             "; while [ ! -e " + go.string() + " ]; do sleep 0.02; done; " +
+                             RecordCommand(f.records(), "end") + "; echo after";
   f.plugins().Write("wait", {ShellProcessor("wait", script, {{"attempts", 1}})});
   auto daemon = f.StartDaemon({"--max-running", "1"});
   ASSERT_TRUE(daemon);
@@ -153,6 +169,11 @@ TEST(DaemonCrashTest, RestartSupervisesAStillRunningChildAgain) {
   ASSERT_TRUE(WaitUntil([&] { return f.AllFinished(); })) << again->Log();
   EXPECT_EQ(f.Find(id)->state, TaskState::kComplete) << f.Find(id)->error;
   EXPECT_EQ(f.Find(other)->state, TaskState::kComplete);
+  // Its output, begun under the killed daemon, is whole.
+  std::ifstream output(f.queue().OutputPath(id));
+  std::stringstream text;
+  text << output.rdbuf();
+  EXPECT_EQ(text.str(), "before\nafter\n");
   auto records = ReadRecords(f.records());
   EXPECT_EQ(records.size(), 4u);
   EXPECT_LE(MaxOverlap(records, WallNanos()), 1);

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "integration/daemon_test_util.h"
 
@@ -33,8 +34,8 @@ void StopDaemon(DaemonProcess& daemon) {
 
 TEST(DaemonRunTest, ChildTasksRunExactlyOnceWithinMaxRunning) {
   DaemonFixture f;
-  const std::string work = RecordCommand(f.records(), "start") + "; sleep 0.0$1; " +
-                           RecordCommand(f.records(), "end");
+  const std::string work =
+      RecordCommand(f.records(), "start") + "; sleep 0.0$1; " + RecordCommand(f.records(), "end");
   f.plugins().Write("work", {ShellProcessor("work", work)});
   auto daemon = f.StartDaemon({"--max-running", "3"});
   ASSERT_TRUE(daemon);
@@ -66,8 +67,8 @@ TEST(DaemonRunTest, ChildTasksRunExactlyOnceWithinMaxRunning) {
 
 TEST(DaemonRunTest, TasksSharingADeferralTagNeverOverlap) {
   DaemonFixture f;
-  const std::string work = RecordCommand(f.records(), "start") + "; sleep 0.05; " +
-                           RecordCommand(f.records(), "end");
+  const std::string work =
+      RecordCommand(f.records(), "start") + "; sleep 0.05; " + RecordCommand(f.records(), "end");
   f.plugins().Write("tagged", {ShellProcessor("tagged", work, {{"deferral_tags", {"res:{0}"}}})});
   auto daemon = f.StartDaemon({"--max-running", "4"});
   ASSERT_TRUE(daemon);
@@ -87,26 +88,26 @@ TEST(DaemonRunTest, TasksSharingADeferralTagNeverOverlap) {
   auto records = ReadRecords(f.records());
   EXPECT_EQ(records.size(), 24u);
   std::string worst;
-  EXPECT_EQ(MaxOverlap(records, WallNanos(),
-                       [&](const std::string& task) { return resource_of[task]; }, &worst),
-            1)
+  EXPECT_EQ(
+      MaxOverlap(
+          records, WallNanos(), [&](const std::string& task) { return resource_of[task]; }, &worst),
+      1)
       << "two tasks of resource '" << worst << "' ran at once";
   EXPECT_EQ(MaxOverlap(records, WallNanos()), 2) << "the two resources should run side by side";
 }
 
 TEST(DaemonRunTest, ChildExitingThreeWithTwoAttemptsRunsTwiceThenFails) {
   DaemonFixture f;
-  f.plugins().Write("fail", {ShellProcessor("fail3", RecordCommand(f.records(), "start") +
-                                                         "; exit 3",
-                                            {{"attempts", 2}, {"backoff", "fixed:1"}})});
+  f.plugins().Write("fail",
+                    {ShellProcessor("fail3", RecordCommand(f.records(), "start") + "; exit 3",
+                                    {{"attempts", 2}, {"backoff", "fixed:1"}})});
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("fail3");
   ASSERT_TRUE(WaitUntil([&] {
     auto t = f.Find(id);
     return t && t->state == TaskState::kFailed;
-  }))
-      << daemon->Log();
+  })) << daemon->Log();
   auto t = f.Find(id);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->exit_status, 3);
@@ -124,9 +125,9 @@ TEST(DaemonRunTest, TimeoutKillsChildAndGrandchildThenRetriesThenFails) {
   const auto pids = f.root() / "pids";
   const std::string script = "trap '' TERM; sleep 300 & echo $! >> " + pids.string() +
                              "; echo $$ >> " + pids.string() + "; wait";
-  f.plugins().Write("slow", {ShellProcessor("slow", script,
-                                            {{"timeout", 1}, {"attempts", 2},
-                                             {"reschedule_delay", 1}})});
+  f.plugins().Write(
+      "slow",
+      {ShellProcessor("slow", script, {{"timeout", 1}, {"attempts", 2}, {"reschedule_delay", 1}})});
   auto daemon = f.StartDaemon({"--kill-grace", "1"});
   ASSERT_TRUE(daemon);
   const int64_t start = MonoMillis();
@@ -192,24 +193,81 @@ TEST(DaemonRunTest, ScheduledTaskStartsWhenDue) {
 
 TEST(DaemonRunTest, ChildGetsItsEnvironmentAndItsOutputIsKept) {
   DaemonFixture f;
-  f.plugins().Write(
-      "env", {ShellProcessor("env", "echo id=$TASKQUEUE_TASK_ID name=$TASKQUEUE_NAME "
-                                    "attempt=$TASKQUEUE_ATTEMPT notify=$NOTIFY_SOCKET; "
-                                    "echo oops >&2; echo 'RESULT: all good'")});
+  f.plugins().Write("env", {ShellProcessor("env",
+                                           "echo id=$TASKQUEUE_TASK_ID name=$TASKQUEUE_NAME "
+                                           "attempt=$TASKQUEUE_ATTEMPT notify=$NOTIFY_SOCKET; "
+                                           "echo oops >&2; echo 'RESULT: all good'")});
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("env");
   ASSERT_TRUE(WaitUntil([&] {
     auto t = f.Find(id);
     return t && t->state == TaskState::kComplete;
-  }))
-      << daemon->Log();
+  })) << daemon->Log();
   EXPECT_EQ(f.Find(id)->result, "all good");
   std::ifstream in(f.queue().OutputPath(id));
   std::stringstream out;
   out << in.rdbuf();
   EXPECT_EQ(out.str(), "id=TQ:TaskQueue:" + std::to_string(id) +
                            " name=tasks attempt=1 notify=\noops\nRESULT: all good\n");
+  StopDaemon(*daemon);
+}
+
+TEST(DaemonRunTest, InProcessProcessorRunsOnAThread) {
+  DaemonFixture f;
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("noop");  // the built-in in-process processor
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(id);
+    return t && t->state == TaskState::kComplete;
+  })) << daemon->Log();
+  EXPECT_EQ(f.Find(id)->pid, 0);
+  StopDaemon(*daemon);
+}
+
+TEST(DaemonRunTest, OutputIsCutAtMaxOutputBytes) {
+  DaemonFixture f;
+  // 6,000 bytes of output.
+  f.plugins().Write("loud", {ShellProcessor("loud",
+                                            "i=0; while [ $i -lt 100 ]; do "
+                                            "echo 0123456789012345678901234567890123456"
+                                            "789012345678901234567890; i=$((i+1)); "
+                                            "done")});
+  ASSERT_TQ_OK(f.queue().SetSetting("max_output_bytes", "1000"));
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("loud");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(id);
+    return t && t->state == TaskState::kComplete;
+  })) << daemon->Log();
+  std::ifstream in(f.queue().OutputPath(id));
+  std::stringstream out;
+  out << in.rdbuf();
+  EXPECT_LT(out.str().size(), 1100u);
+  EXPECT_EQ(out.str().substr(0, 10), "0123456789") << "the beginning is kept";
+  EXPECT_NE(out.str().find("output cut at max_output_bytes=1000"), std::string::npos) << out.str();
+  StopDaemon(*daemon);
+}
+
+TEST(DaemonRunTest, SighupReloadsPlugins) {
+  DaemonFixture f;
+  f.plugins().Write("first", {ShellProcessor("first", "true")});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  f.plugins().Write("second", {ShellProcessor("second", RecordCommand(f.records(), "start"))});
+  daemon->Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] {
+    return daemon->Log().find("plugins reloaded") != std::string::npos;
+  })) << daemon->Log();
+  const int64_t id = f.Enqueue("second");  // this producer loads both files
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(id);
+    return t && t->state == TaskState::kComplete;
+  })) << daemon->Log()
+      << f.Find(id)->error;
+  EXPECT_EQ(ReadRecords(f.records()).size(), 1u);
   StopDaemon(*daemon);
 }
 

@@ -29,13 +29,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fakes/test_util.h"
 #include "taskqueue/plugin.h"
@@ -104,8 +103,7 @@ class PluginDir {
 // Braces in the script must be doubled ({{ }}), as in every exec template.
 inline nlohmann::json ShellProcessor(const std::string& command, const std::string& script,
                                      nlohmann::json extra = nlohmann::json::object()) {
-  nlohmann::json p = {{"command", command},
-                      {"exec", {"/bin/sh", "-c", script, "sh", "{args}"}}};
+  nlohmann::json p = {{"command", command}, {"exec", {"/bin/sh", "-c", script, "sh", "{args}"}}};
   for (auto& [k, v] : extra.items()) p[k] = v;
   return p;
 }
@@ -160,8 +158,8 @@ class DaemonProcess {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
@@ -292,7 +290,8 @@ inline int MaxOverlap(const std::vector<Record>& records, int64_t open_until,
 class DaemonFixture {
  public:
   DaemonFixture()
-      : state_(dir_.path() / "state"), plugins_(dir_.path() / "plugins"),
+      : state_(dir_.path() / "state"),
+        plugins_(dir_.path() / "plugins"),
         records_(dir_.path() / "records") {
     // An empty configuration file, so the user's own never leaks in.
     std::ofstream(dir_.path() / "none.conf") << "";
@@ -305,9 +304,9 @@ class DaemonFixture {
 
   // The daemon's arguments for this queue plus `extra`.
   std::vector<std::string> Args(const std::vector<std::string>& extra = {}) const {
-    std::vector<std::string> a = {"--state-dir", state_.string(), "--plugin-dir",
-                                  plugins_.path().string(), "--config",
-                                  (dir_.path() / "none.conf").string()};
+    std::vector<std::string> a = {"--state-dir",  state_.string(),
+                                  "--plugin-dir", plugins_.path().string(),
+                                  "--config",     (dir_.path() / "none.conf").string()};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -334,8 +333,8 @@ class DaemonFixture {
     if (!queue_) {
       auto registry = std::make_shared<ProcessorRegistry>();
       manager_ = std::make_unique<PluginManager>(
-          registry, std::vector<PluginDirectory>{{plugins_.path(),
-                                                  PluginDirectory::Origin::kCommandLine}});
+          registry,
+          std::vector<PluginDirectory>{{plugins_.path(), PluginDirectory::Origin::kCommandLine}});
       // Files that fail are skipped here as in the daemon (tests of that
       // write one on purpose).
       (void)manager_->LoadAll();
@@ -360,6 +359,29 @@ class DaemonFixture {
   std::optional<Task> Find(int64_t id) {
     auto t = queue().FindTask(id);
     return t.ok() ? *t : std::nullopt;
+  }
+
+  // The tasks not finished yet, one line each, for failure messages.
+  std::string Unfinished() {
+    std::string out;
+    for (TaskState st : {TaskState::kWaiting, TaskState::kDeferred, TaskState::kProcessing}) {
+      auto tasks = queue().TasksInState(st);
+      if (!tasks.ok()) continue;
+      for (const auto& t : *tasks) {
+        out += t.uuid() + " " + TaskStateName(t.state) + " attempts " +
+               std::to_string(t.attempts_made) + "/" + std::to_string(t.attempts_max) + " pid " +
+               std::to_string(t.pid) + " runner " + std::to_string(t.runner_pid) + " error '" +
+               t.error + "'\n";
+      }
+    }
+    auto scheduled = Scheduler::ForQueue(queue())->SnapshotTaskSchedule();
+    if (scheduled.ok()) {
+      for (const auto& t : *scheduled) {
+        out += t.uuid() + " scheduled at " + std::to_string(t.run_at.value_or(0)) + " attempts " +
+               std::to_string(t.attempts_made) + "/" + std::to_string(t.attempts_max) + "\n";
+      }
+    }
+    return out;
   }
 
   // True when no task waits, is deferred, processing or scheduled.

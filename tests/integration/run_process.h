@@ -30,8 +30,8 @@ extern char** environ;
 namespace taskqueue::testing {
 
 struct ProcessResult {
-  int exit_code = -1;    // the exit status, or -1 when killed by a signal
-  int term_signal = 0;   // the signal that killed it, or 0
+  int exit_code = -1;      // the exit status, or -1 when killed by a signal
+  int term_signal = 0;     // the signal that killed it, or 0
   bool timed_out = false;  // killed by RunProcess after the timeout
   bool spawn_failed = false;
   std::string out;  // everything written to stdout
@@ -116,8 +116,8 @@ class BackgroundProcess {
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     // A fresh process group: Kill() reaches whatever the program started.
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&attr, 0);
     sigset_t none, all;
     sigemptyset(&none);

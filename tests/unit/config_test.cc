@@ -196,10 +196,9 @@ TEST(ParseConfigErrorTest, NumberTooLarge) {
 }
 
 TEST(ParseConfigErrorTest, EveryNumericKeyIsChecked) {
-  for (const char* key :
-       {"max_running", "default_timeout", "max_timeout", "default_child_timeout",
-        "keep_finished_seconds", "keep_complete_count", "keep_failed_count",
-        "keep_events_seconds", "max_output_bytes", "shutdown_grace_seconds"}) {
+  for (const char* key : {"max_running", "default_timeout", "max_timeout", "default_child_timeout",
+                          "keep_finished_seconds", "keep_complete_count", "keep_failed_count",
+                          "keep_events_seconds", "max_output_bytes", "shutdown_grace_seconds"}) {
     EXPECT_EQ(ParseError(std::string(key) + " x\n"),
               "t.conf:1: " + std::string(key) + ": 'x' is not a positive whole number");
   }
@@ -262,8 +261,9 @@ TEST(LoadConfigTest, ReadsAFileAndNamesItInErrors) {
   Result<DaemonConfig> e = LoadConfig(bad);
   ASSERT_FALSE(e.ok());
   EXPECT_TRUE(e.status().IsConfig());
-  EXPECT_EQ(e.status().message(), bad.string() + ":3: max_running: given twice (first on line "
-                                                 "1); only plugin_dir may repeat");
+  EXPECT_EQ(e.status().message(), bad.string() +
+                                      ":3: max_running: given twice (first on line "
+                                      "1); only plugin_dir may repeat");
 }
 
 TEST(LoadConfigTest, MissingFileIsNotFound) {
@@ -378,10 +378,9 @@ TEST(ShippedConfigTest, EveryCommentedDefaultIsValidAndEveryKeyIsDocumented) {
   EXPECT_TRUE(r->state_dir && r->name && r->http && r->http_token_file &&
               r->http_read_only_token_file && r->durability && r->log_level);
   EXPECT_EQ(r->plugin_dirs.size(), 1u);
-  EXPECT_TRUE(r->max_running && r->default_timeout && r->max_timeout &&
-              r->default_child_timeout && r->keep_finished_seconds && r->keep_complete_count &&
-              r->keep_failed_count && r->keep_events_seconds && r->max_output_bytes &&
-              r->shutdown_grace_seconds);
+  EXPECT_TRUE(r->max_running && r->default_timeout && r->max_timeout && r->default_child_timeout &&
+              r->keep_finished_seconds && r->keep_complete_count && r->keep_failed_count &&
+              r->keep_events_seconds && r->max_output_bytes && r->shutdown_grace_seconds);
   // The documented defaults are the library's.
   const QueueSettings defaults;
   EXPECT_EQ(r->max_running, defaults.max_running);

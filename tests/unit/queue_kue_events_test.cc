@@ -4,8 +4,8 @@
 // reopen of the queue, across pruning, and while other processes write.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "fakes/fork_util.h"
@@ -37,7 +37,9 @@ class QueueKueEventsTest : public KueFixture {
     return Describe(events);
   }
   nlohmann::json LastData() const { return nlohmann::json::parse(last_.data_json); }
-  std::string T(const char* type, int64_t id) { return std::string(type) + ":" + std::to_string(id); }
+  std::string T(const char* type, int64_t id) {
+    return std::string(type) + ":" + std::to_string(id);
+  }
 
   int64_t seen_ = 0;
   Event last_;
@@ -144,8 +146,8 @@ TEST_F(QueueKueEventsTest, DeferredAndResumed) {
   Register("lock", tagged);
   auto q = OpenKue();
   ASSERT_NE(q, nullptr);
-  const int64_t first = Enqueue(*q, "lock user1");
-  const int64_t second = Enqueue(*q, "lock user1");  // same tag: waits
+  const int64_t first = Enqueue(*q, "lock user1 a");
+  const int64_t second = Enqueue(*q, "lock user1 b");  // shares tag user1: waits
   ASSERT_NE(second, 0);
   Next(*q);
   ASSERT_EQ(Claim(*q), first);
@@ -252,8 +254,7 @@ TEST_F(QueueKueEventsTest, ReaderFollowsWhileOtherProcessesWrite) {
   int64_t cursor = 0, previous = 0;
   bool gap = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (task_ids.size() < kWriters * kPerWriter &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (task_ids.size() < kWriters * kPerWriter && std::chrono::steady_clock::now() < deadline) {
     auto r = q->Events(cursor, 17);
     ASSERT_TQ_OK(r);
     for (const auto& e : *r) {

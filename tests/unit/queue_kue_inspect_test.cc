@@ -61,8 +61,7 @@ TEST_F(QueueKueInspectTest, RangesByStateWithOffsetLimitAndOrder) {
   Build(*q);
   ASSERT_EQ(complete_.size(), 10u);
 
-  EXPECT_THAT(Listed(*q, {.state = TaskState::kComplete, .limit = 0}),
-              ElementsAreArray(complete_));
+  EXPECT_THAT(Listed(*q, {.state = TaskState::kComplete, .limit = 0}), ElementsAreArray(complete_));
   // from..to as offset and limit (Kue's range 2..4).
   EXPECT_THAT(Listed(*q, {.state = TaskState::kComplete, .offset = 2, .limit = 3}),
               ElementsAre(complete_[2], complete_[3], complete_[4]));
@@ -90,7 +89,8 @@ TEST_F(QueueKueInspectTest, CursorPagesWalkTheWholeStateOnce) {
     int64_t after = 0;
     for (;;) {
       auto page = Listed(
-          *q, {.state = TaskState::kFailed, .limit = 3, .descending = descending, .after_id = after});
+          *q,
+          {.state = TaskState::kFailed, .limit = 3, .descending = descending, .after_id = after});
       if (page.empty()) break;
       EXPECT_LE(page.size(), 3u);
       walked.insert(walked.end(), page.begin(), page.end());
@@ -128,8 +128,8 @@ TEST_F(QueueKueInspectTest, RangesByCommandAndState) {
   auto everything = Listed(*q, {.limit = 0});
   EXPECT_EQ(everything.size(), 20u + 4u + 1u);
   auto middle = Listed(*q, {.offset = 20, .limit = 10});
-  EXPECT_THAT(middle, ElementsAreArray(std::vector<int64_t>(everything.begin() + 20,
-                                                             everything.end())));
+  EXPECT_THAT(middle,
+              ElementsAreArray(std::vector<int64_t>(everything.begin() + 20, everything.end())));
 }
 
 TEST_F(QueueKueInspectTest, CountsPerStateAndPerCommand) {

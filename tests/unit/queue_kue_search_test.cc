@@ -40,11 +40,11 @@ TEST_F(QueueKueSearchTest, FindsByCommandArgsUserdataLogsAndErrors) {
   EXPECT_THAT(Find(*q, "email"), UnorderedElementsAre(mail, broken));
   EXPECT_THAT(Find(*q, "alice"), ElementsAre(mail));
   EXPECT_THAT(Find(*q, "Welcome"), ElementsAre(mail));
-  EXPECT_THAT(Find(*q, "welcome"), ElementsAre(mail));  // case-insensitive
-  EXPECT_THAT(Find(*q, "acme"), ElementsAre(mail));     // userdata values
+  EXPECT_THAT(Find(*q, "welcome"), ElementsAre(mail));   // case-insensitive
+  EXPECT_THAT(Find(*q, "acme"), ElementsAre(mail));      // userdata values
   EXPECT_THAT(Find(*q, "customer"), ElementsAre(mail));  // and keys
   EXPECT_THAT(Find(*q, "cat"), ElementsAre(img));
-  EXPECT_THAT(Find(*q, "thumbnail"), ElementsAre(img));  // log lines
+  EXPECT_THAT(Find(*q, "thumbnail"), ElementsAre(img));         // log lines
   EXPECT_THAT(Find(*q, "relay refused"), ElementsAre(broken));  // error text
   EXPECT_THAT(Find(*q, "nothing-like-this"), IsEmpty());
   EXPECT_THAT(Find(*q, ""), IsEmpty());

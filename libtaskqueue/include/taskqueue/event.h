@@ -15,8 +15,9 @@ namespace taskqueue {
 
 struct TASKQUEUE_EXPORT Event {
   int64_t id = 0;
-  // enqueue, schedule, promotion, start, progress, log, failed_attempt,
-  // failed, complete, remove, deferred, resumed, retry, paused, unpaused.
+  // enqueue, schedule, promotion, start, progress, failed_attempt, failed,
+  // complete, remove, deferred, resumed, retry, interrupted (a run stopped by
+  // a shutdown, back to waiting), paused, unpaused. Log lines are not events.
   std::string type;
   int64_t task_id = 0;  // 0 for queue-wide events (paused, unpaused)
   int64_t time = 0;     // milliseconds since the epoch

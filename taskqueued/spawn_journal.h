@@ -1,0 +1,64 @@
+// SpawnJournal: <state_dir>/<name>.daemon.spawns, where the daemon notes
+// each child's pid and start time the moment it is forked, before the child
+// may run.
+//
+// Why not the database alone: the pid must be on record before the child
+// runs, or a daemon killed in between would leave a child no one knows of.
+// It only has to survive a crash of the daemon, not a power loss (which ends
+// the children too), and a write() to a file does that. So the child is
+// released after one write() instead of after a database commit and its
+// fsync; Queue::SetTaskProcess then commits while the child already runs.
+// Once that commit is done the note is no longer needed, and the journal is
+// emptied.
+//
+// The first line holds the boot id: notes from another boot are ignored.
+//
+// Thread-safety: not thread-safe; the daemon's main loop owns it.
+#ifndef TASKQUEUED_SPAWN_JOURNAL_H_
+#define TASKQUEUED_SPAWN_JOURNAL_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "taskqueue/status.h"
+#include "unique_fd.h"
+
+namespace taskqueue::daemon {
+
+class SpawnJournal {
+ public:
+  struct Entry {
+    pid_t pid = 0;
+    int64_t start_time = 0;
+  };
+
+  // The journal of queue `name` in `state_dir`.
+  static std::filesystem::path PathFor(const std::filesystem::path& state_dir,
+                                       const std::string& name);
+
+  // The notes a previous daemon left (this boot's only), by task id; empty
+  // if there is no journal.
+  static std::map<int64_t, Entry> ReadLeftovers(const std::filesystem::path& path);
+
+  // Opens the journal afresh (dropping old notes). REQUIRES: the daemon lock.
+  static Result<std::unique_ptr<SpawnJournal>> Open(const std::filesystem::path& path);
+
+  // Notes that task `id` runs as `pid`. IOError if the write failed.
+  Status Note(int64_t id, pid_t pid, int64_t start_time);
+  // Forgets every note (their pids are in the database now).
+  void Clear();
+
+ private:
+  SpawnJournal(UniqueFd fd, size_t header_size) : fd_(std::move(fd)), header_size_(header_size) {}
+  UniqueFd fd_;
+  size_t header_size_;
+  bool dirty_ = false;
+};
+
+}  // namespace taskqueue::daemon
+
+#endif  // TASKQUEUED_SPAWN_JOURNAL_H_
