@@ -22,7 +22,7 @@ daemon=$!
 trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$state"' EXIT
 
 echo "== queueing"
-ctl queue 'sleep_echo 1 "hello from taskqueue"' 'sleep_echo 2 second task' 'notify fred "wake up"'
+ctl queue 'sleep_echo 1 "hello from taskqueue"' 'sleep_echo 2 "second task"' 'notify fred "wake up"'
 ctl queue 'notify fred "wake up"'          # a duplicate: not queued twice
 ctl schedule after 2 'sleep_echo 1 scheduled for later'
 ctl --json status

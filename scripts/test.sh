@@ -10,7 +10,7 @@ build="${TASKQUEUE_BUILD_DIR:-$root/build}"
 
 bash scripts/install-deps.sh --with-browser
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$build" -j"$(nproc)"
 # Tests run in parallel; each uses its own temporary state dir and ports.
 (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
