@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -80,8 +81,12 @@ Result<std::optional<Task>> Engine::TryClaim(const ClaimOptions& options, int64_
       ++running_per_command[r.command];
     }
     std::optional<std::pair<int, int64_t>> cursor;
+    // The head of the queue is almost always the answer: read a couple of
+    // rows first and read wider only while tasks are deferred or capped.
+    int64_t batch_size = 2;
     for (;;) {
-      auto batch = txn.WaitingInOrder(cursor, 16);
+      auto batch = txn.WaitingInOrder(cursor, batch_size);
+      batch_size = std::min<int64_t>(batch_size * 4, 64);
       if (batch.empty()) return Status::OK();
       for (auto& t : batch) {
         cursor = std::make_pair(t.priority, t.seq);

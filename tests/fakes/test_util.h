@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "taskqueue/status.h"
+#include "taskqueue/task.h"
 
 namespace taskqueue::testing {
 
@@ -58,6 +59,20 @@ MATCHER(IsOk, "is OK") {
   } while (0)
 
 namespace taskqueue::testing {
+
+// A task built from a command string as the queue would parse it (no id,
+// default options), for calling processor hooks directly.
+inline Task MakeTask(const std::string& text) {
+  Result<ParsedCommand> parsed = ParseCommandString(text);
+  EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();
+  Task t;
+  if (!parsed.ok()) return t;
+  t.command = parsed->command;
+  t.argstring = parsed->argstring;
+  t.args = parsed->args;
+  return t;
+}
+
 inline std::string StatusText(const Status& s) { return s.ToString(); }
 template <typename T>
 std::string StatusText(const Result<T>& r) {

@@ -20,21 +20,11 @@ namespace taskqueue {
 namespace {
 
 namespace fs = std::filesystem;
+using ::taskqueue::testing::MakeTask;
 using ::taskqueue::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-Task MakeTask(const std::string& text) {
-  Result<ParsedCommand> parsed = ParseCommandString(text);
-  EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();
-  Task t;
-  if (!parsed.ok()) return t;
-  t.command = parsed->command;
-  t.argstring = parsed->argstring;
-  t.args = parsed->args;
-  return t;
-}
 
 // Parses a file holding one processor entry; the entry's "exec" defaults to
 // /bin/echo so each test writes only the fields it is about.

@@ -22,20 +22,11 @@ namespace taskqueue {
 namespace {
 
 namespace fs = std::filesystem;
+using ::taskqueue::testing::MakeTask;
 using ::taskqueue::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-Task MakeTask(const std::string& text) {
-  Result<ParsedCommand> parsed = ParseCommandString(text);
-  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-  Task t;
-  t.command = parsed->command;
-  t.argstring = parsed->argstring;
-  t.args = parsed->args;
-  return t;
-}
 
 struct RunResult {
   int exit_status = -1;

@@ -26,21 +26,12 @@ namespace taskqueue {
 namespace {
 
 namespace fs = std::filesystem;
+using ::taskqueue::testing::MakeTask;
 using ::taskqueue::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-Task MakeTask(const std::string& text) {
-  Result<ParsedCommand> parsed = ParseCommandString(text);
-  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-  Task t;
-  t.command = parsed->command;
-  t.argstring = parsed->argstring;
-  t.args = parsed->args;
-  return t;
-}
 
 class FakeContext : public TaskContext {
  public:

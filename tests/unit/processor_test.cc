@@ -16,18 +16,10 @@
 namespace taskqueue {
 namespace {
 
+using ::taskqueue::testing::MakeTask;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-Task MakeTask(const std::string& text) {
-  Result<ParsedCommand> parsed = ParseCommandString(text);
-  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-  Task t;
-  t.command = parsed->command;
-  t.argstring = parsed->argstring;
-  t.args = parsed->args;
-  return t;
-}
 
 // A minimal TaskContext for calling ProcessTask directly.
 class RecordingContext : public TaskContext {
