@@ -30,11 +30,11 @@ int FineBusyHandler(void* arg, int count) {
 
 constexpr int kQueueAppId = 0x54515155;  // "TQQU"
 constexpr int kSchedAppId = 0x54515343;  // "TQSC"
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* const kQueueSchemaSql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-INSERT INTO meta(key, value) VALUES ('next_id', '1'), ('next_seq', '1');
+INSERT INTO meta(key, value) VALUES ('next_id', '1'), ('next_seq', '1'), ('log_text_upto', '0');
 CREATE INDEX tasks_run_order ON tasks(state, priority, seq);
 CREATE INDEX tasks_pending_dupe ON tasks(dupe_key) WHERE state IN (1, 2);
 CREATE INDEX tasks_finished ON tasks(state, finished_at) WHERE state IN (4, 5);
@@ -43,9 +43,22 @@ CREATE TABLE logs(id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL,
 CREATE INDEX logs_task ON logs(task_id, id);
 CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
                     task_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE INDEX events_time ON events(time);
 CREATE VIRTUAL TABLE task_text USING fts5(text);
 CREATE VIRTUAL TABLE log_text USING fts5(line);
+-- Search text waiting to go into task_text. FTS5 writes a new segment and
+-- rewrites its structure record at every commit that touches it (half the
+-- cost of an enqueue); queueing the text here and indexing it in batches
+-- keeps that off the enqueue path. Log lines need no such table: log_text
+-- is brought up to the meta key 'log_text_upto' (a logs.id) in the same
+-- batches.
+CREATE TABLE text_pending(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+)sql";
+
+// Version 1 indexed text at every write and kept events_time for pruning.
+const char* const kQueueMigrateV1Sql = R"sql(
+CREATE TABLE text_pending(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+INSERT INTO meta(key, value) SELECT 'log_text_upto', coalesce(max(id), 0) FROM logs;
+DROP INDEX IF EXISTS events_time;
 )sql";
 
 const char* const kSchedSchemaSql = R"sql(
@@ -151,6 +164,9 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
     } else if (app != want_app) {
       db.exec("ROLLBACK");
       return Status::Corruption("State file " + Describe(path) + " is not a taskqueue file");
+    } else if (version == 1) {
+      if (kind == FileKind::kQueue) db.exec(kQueueMigrateV1Sql);
+      db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     }
     db.exec("COMMIT");
   } catch (...) {

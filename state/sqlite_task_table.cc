@@ -119,6 +119,13 @@ std::optional<std::string> SqliteQueueTxn::GetMeta(const std::string& key) {
   return s.getColumn(0).getString();
 }
 
+std::map<std::string, std::string> SqliteQueueTxn::AllMeta() {
+  auto& s = Stmt("SELECT key, value FROM meta");
+  std::map<std::string, std::string> out;
+  while (s.executeStep()) out.emplace(s.getColumn(0).getString(), s.getColumn(1).getString());
+  return out;
+}
+
 void SqliteQueueTxn::SetMeta(const std::string& key, const std::string& value) {
   auto& s = Stmt(
       "INSERT INTO meta(key, value) VALUES (?, ?) "
@@ -249,13 +256,53 @@ std::vector<int64_t> SqliteQueueTxn::Search(const std::vector<std::string>& fts_
 }
 
 void SqliteQueueTxn::IndexText(int64_t id, const std::string& text) {
-  auto& d = Stmt("DELETE FROM task_text WHERE rowid = ?");
-  d.bind(1, id);
-  d.exec();
-  auto& s = Stmt("INSERT INTO task_text(rowid, text) VALUES (?, ?)");
+  auto& s = Stmt("INSERT OR REPLACE INTO text_pending(id, text) VALUES (?, ?)");
   s.bind(1, id);
   s.bind(2, text);
   s.exec();
+  auto& n = Stmt("SELECT count(*) FROM text_pending");
+  n.executeStep();
+  const int64_t pending = n.getColumn(0).getInt64();
+  n.reset();
+  if (pending >= kTextBatch) FlushSearchText();
+}
+
+bool SqliteQueueTxn::HasUnindexedText() {
+  auto& p = Stmt("SELECT EXISTS (SELECT 1 FROM text_pending)");
+  p.executeStep();
+  const bool tasks = p.getColumn(0).getInt() != 0;
+  p.reset();
+  return tasks || LogTextUpto() < MaxLogId();
+}
+
+int64_t SqliteQueueTxn::LogTextUpto() {
+  auto v = GetMeta("log_text_upto");
+  return v ? std::stoll(*v) : 0;
+}
+
+int64_t SqliteQueueTxn::MaxLogId() {
+  auto& s = Stmt("SELECT coalesce(max(id), 0) FROM logs");
+  s.executeStep();
+  const int64_t id = s.getColumn(0).getInt64();
+  s.reset();
+  return id;
+}
+
+void SqliteQueueTxn::FlushSearchText() {
+  // Old text first (a finished task is indexed again with its error), then
+  // the new text of tasks that still exist.
+  Stmt("DELETE FROM task_text WHERE rowid IN (SELECT id FROM text_pending)").exec();
+  Stmt("INSERT INTO task_text(rowid, text) SELECT p.id, p.text FROM text_pending p "
+       "WHERE p.id IN (SELECT id FROM tasks)")
+      .exec();
+  Stmt("DELETE FROM text_pending").exec();
+  const int64_t upto = LogTextUpto(), max_id = MaxLogId();
+  if (upto < max_id) {
+    auto& l = Stmt("INSERT INTO log_text(rowid, line) SELECT id, line FROM logs WHERE id > ?");
+    l.bind(1, upto);
+    l.exec();
+    SetMeta("log_text_upto", std::to_string(max_id));
+  }
 }
 
 void SqliteQueueTxn::AddLog(int64_t task_id, int64_t time, const std::string& line) {
@@ -264,10 +311,8 @@ void SqliteQueueTxn::AddLog(int64_t task_id, int64_t time, const std::string& li
   s.bind(2, time);
   s.bind(3, line);
   s.exec();
-  auto& t = Stmt("INSERT INTO log_text(rowid, line) VALUES (?, ?)");
-  t.bind(1, db_.getLastInsertRowid());
-  t.bind(2, line);
-  t.exec();
+  // Indexed for search in batches, with the task text (FlushSearchText).
+  if (db_.getLastInsertRowid() - LogTextUpto() >= kTextBatch) FlushSearchText();
 }
 
 std::vector<LogLine> SqliteQueueTxn::Logs(int64_t task_id) {
@@ -307,7 +352,13 @@ std::vector<Event> SqliteQueueTxn::Events(int64_t since_id, int64_t limit) {
 }
 
 int64_t SqliteQueueTxn::PruneEvents(int64_t before_time) {
-  auto& s = Stmt("DELETE FROM events WHERE time < ?");
+  // Events are appended in time order, so the old ones are a prefix in id
+  // order: walking it needs no index on time (one less page written per
+  // event). A wall clock stepped back only delays pruning a little.
+  auto& s = Stmt(
+      "DELETE FROM events WHERE id < coalesce("
+      "(SELECT id FROM events WHERE time >= ? ORDER BY id LIMIT 1), "
+      "(SELECT max(id) + 1 FROM events))");
   s.bind(1, before_time);
   return s.exec();
 }

@@ -41,6 +41,7 @@ class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
   int64_t AllocateSeq() override;
   std::optional<std::string> GetMeta(const std::string& key) override;
   void SetMeta(const std::string& key, const std::string& value) override;
+  std::map<std::string, std::string> AllMeta() override;
   std::optional<int64_t> FindPendingByDupeKey(const std::string& key) override;
   std::vector<Task> PendingOfCommands(const std::vector<std::string>& commands) override;
   std::vector<Task> WaitingInOrder(std::optional<std::pair<int, int64_t>> after,
@@ -56,6 +57,8 @@ class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
                               std::optional<TaskState> state,
                               const std::string& command, int64_t limit) override;
   void IndexText(int64_t id, const std::string& text) override;
+  bool HasUnindexedText() override;
+  void FlushSearchText() override;
   void AddLog(int64_t task_id, int64_t time, const std::string& line) override;
   std::vector<LogLine> Logs(int64_t task_id) override;
   int64_t AddEvent(const std::string& type, int64_t task_id, int64_t time,
@@ -66,7 +69,13 @@ class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
                                         int64_t keep_failed) override;
 
  private:
+  // How much text waits before an indexing batch: large enough that FTS5's
+  // per-commit segment is paid once for many tasks, small enough that the
+  // commit which pays it stays short.
+  static constexpr int64_t kTextBatch = 128;
   int64_t Increment(const char* key);
+  int64_t LogTextUpto();
+  int64_t MaxLogId();
 };
 
 class SqliteSchedTxn : public SqliteTaskTable<SchedTxn> {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,9 @@ class QueueTxn : public TaskTable {
   virtual int64_t AllocateSeq() = 0;
   virtual std::optional<std::string> GetMeta(const std::string& key) = 0;
   virtual void SetMeta(const std::string& key, const std::string& value) = 0;
+  // Every meta key and value (settings, pause, counters): a few rows, read
+  // in one statement where many keys are wanted at once.
+  virtual std::map<std::string, std::string> AllMeta() = 0;
 
   // The id of a waiting or deferred task with this dupe key, if any.
   virtual std::optional<int64_t> FindPendingByDupeKey(const std::string& key) = 0;
@@ -104,8 +108,14 @@ class QueueTxn : public TaskTable {
   virtual std::vector<int64_t> Search(const std::vector<std::string>& fts_terms,
                                       std::optional<TaskState> state,
                                       const std::string& command, int64_t limit) = 0;
-  // Replaces the searchable text of a task.
+  // Replaces the searchable text of a task. The text (and every log line
+  // added) reaches the search index in batches: Search sees it after
+  // FlushSearchText, which this call runs itself now and then.
   virtual void IndexText(int64_t id, const std::string& text) = 0;
+  // Whether some task text or log line is not in the search index yet.
+  virtual bool HasUnindexedText() = 0;
+  // Indexes all pending task text and log lines. Write transactions only.
+  virtual void FlushSearchText() = 0;
 
   virtual void AddLog(int64_t task_id, int64_t time, const std::string& line) = 0;
   virtual std::vector<LogLine> Logs(int64_t task_id) = 0;

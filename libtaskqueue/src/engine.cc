@@ -79,12 +79,14 @@ std::filesystem::path Engine::OutputPath(int64_t id) const {
   return OutputDir() / (std::to_string(id) + ".log");
 }
 
-QueueSettings Engine::SettingsFrom(state::QueueTxn& txn) {
+QueueSettings Engine::SettingsFrom(state::QueueTxn& txn) { return SettingsFrom(txn.AllMeta()); }
+
+QueueSettings Engine::SettingsFrom(const std::map<std::string, std::string>& meta) {
   QueueSettings s;
   for (const auto& key : QueueSettings::Keys()) {
-    auto v = txn.GetMeta(key);
+    auto v = meta.find(key);
     // A stored value is used only if it is valid, as in cPanel.
-    if (v) (void)s.Set(key, *v);
+    if (v != meta.end()) (void)s.Set(key, v->second);
   }
   return s;
 }

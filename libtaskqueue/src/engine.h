@@ -48,7 +48,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
                          const Processor** processor_out = nullptr) const;
 
   // --- Running (engine_run.cc) ---------------------------------------------
-  Result<std::optional<Task>> ClaimNext(const ClaimOptions& options);
+  // `settings`, when given, receives the queue settings the claim saw.
+  Result<std::optional<Task>> ClaimNext(const ClaimOptions& options,
+                                        QueueSettings* settings = nullptr);
   Status FinishTask(int64_t id, const RunOutcome& outcome);
   Status SetTaskProcess(int64_t id, int64_t pid, int64_t start_time, const std::string& boot_id);
   Result<bool> HasWorkToDo();
@@ -75,6 +77,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // --- Settings -------------------------------------------------------------
   Result<QueueSettings> Settings();
   static QueueSettings SettingsFrom(state::QueueTxn& txn);
+  static QueueSettings SettingsFrom(const std::map<std::string, std::string>& meta);
   Status SetSetting(const std::string& key, const std::string& value);
   Status SetPaused(bool paused);
 
@@ -92,8 +95,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // One claim transaction. With `abandoned`, stops without claiming if any
   // processing task has lost its supervisor, and returns those in it.
   Result<std::optional<Task>> TryClaim(const ClaimOptions& options, int64_t me,
-                                       std::vector<Task>* abandoned);
-  Result<bool> RunInProcess(const Task& task, const Processor& processor);
+                                       std::vector<Task>* abandoned, QueueSettings* settings);
+  Result<bool> RunInProcess(const Task& task, const Processor& processor,
+                            const QueueSettings& settings);
   Status ReapChildren(bool block);
 
   QueueOptions options_;

@@ -53,12 +53,11 @@ struct WorkResult {
 
 }  // namespace
 
-Result<bool> Engine::RunInProcess(const Task& task, const Processor& processor) {
-  auto settings = Settings();
-  if (!settings.ok()) return settings.status();
-  int64_t timeout = processor.Timeout() > 0 ? processor.Timeout() : settings->default_timeout;
+Result<bool> Engine::RunInProcess(const Task& task, const Processor& processor,
+                                  const QueueSettings& settings) {
+  int64_t timeout = processor.Timeout() > 0 ? processor.Timeout() : settings.default_timeout;
   if (task.timeout > 0) timeout = task.timeout;
-  if (timeout > settings->max_timeout) timeout = settings->max_timeout;
+  if (timeout > settings.max_timeout) timeout = settings.max_timeout;
 
   auto work = std::make_shared<WorkResult>();
   auto context = std::make_shared<InProcessContext>(shared_from_this(), task);
@@ -185,7 +184,8 @@ Result<bool> Engine::ProcessNextTask() {
     if (processing < max_running) break;
     TQ_RETURN_IF_ERROR(ReapChildren(true));
   }
-  auto claimed = ClaimNext({});
+  QueueSettings settings;
+  auto claimed = ClaimNext({}, &settings);
   if (!claimed.ok()) return claimed.status();
   if (!claimed->has_value()) return true;
   const Task task = **claimed;
@@ -198,14 +198,14 @@ Result<bool> Engine::ProcessNextTask() {
     TQ_RETURN_IF_ERROR(FinishTask(task.id, o));
     return true;
   }
-  if (processor->kind() == Processor::Kind::kInProcess) return RunInProcess(task, *processor);
+  if (processor->kind() == Processor::Kind::kInProcess) {
+    return RunInProcess(task, *processor, settings);
+  }
 
   const auto& child = static_cast<const ChildProcessor&>(*processor);
-  auto settings = Settings();
-  if (!settings.ok()) return settings.status();
   int64_t timeout = task.timeout > 0 ? task.timeout
                     : child.Timeout() > 0 ? child.Timeout()
-                                          : settings->default_child_timeout;
+                                          : settings.default_child_timeout;
   ChildEnvironment env{options_.state_dir, options_.name, OutputPath(task.id)};
   auto pid = SpawnChild(task, child, env);
   if (!pid.ok()) {

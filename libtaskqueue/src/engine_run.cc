@@ -36,12 +36,13 @@ bool Abandoned(const Task& t) {
 
 }  // namespace
 
-Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options) {
+Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options,
+                                              QueueSettings* settings) {
   if (options_.record_only) return std::optional<Task>();
   const int64_t me = getpid();
   for (int round = 0;; ++round) {
     std::vector<Task> abandoned;
-    auto claimed = TryClaim(options, me, round == 0 ? &abandoned : nullptr);
+    auto claimed = TryClaim(options, me, round == 0 ? &abandoned : nullptr, settings);
     if (!claimed.ok() || abandoned.empty()) return claimed;
     // Runs whose supervisor died without a trace are settled first, so they
     // neither count against max_running nor hold deferral tags for ever.
@@ -56,12 +57,15 @@ Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options) {
 }
 
 Result<std::optional<Task>> Engine::TryClaim(const ClaimOptions& options, int64_t me,
-                                             std::vector<Task>* abandoned) {
+                                             std::vector<Task>* abandoned,
+                                             QueueSettings* settings_out) {
   std::optional<Task> claimed;
   Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
     claimed.reset();
-    if (txn.GetMeta("paused").value_or("0") == "1") return Status::OK();
-    const QueueSettings settings = SettingsFrom(txn);
+    const auto meta = txn.AllMeta();
+    const QueueSettings settings = SettingsFrom(meta);
+    if (settings_out) *settings_out = settings;
+    if (auto p = meta.find("paused"); p != meta.end() && p->second == "1") return Status::OK();
     int64_t max_running = settings.max_running;
     if (options.max_running > 0 && options.max_running < max_running) {
       max_running = options.max_running;

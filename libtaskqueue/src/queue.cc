@@ -262,6 +262,15 @@ Result<std::vector<Task>> Queue::Search(const std::string& query, std::optional<
                                         const std::string& command, int64_t limit) const {
   const std::vector<std::string> fts = ToFtsTerms(query);
   if (fts.empty()) return std::vector<Task>();
+  // Recent text waits to be indexed in batches: index it now. Without write
+  // access (a read-only state dir) the search covers what is indexed.
+  auto pending = Read<bool>(*engine_, [](state::QueueTxn& txn) { return txn.HasUnindexedText(); });
+  if (pending.ok() && *pending) {
+    (void)engine_->store().WithQueue(true, [](state::QueueTxn& txn) {
+      txn.FlushSearchText();
+      return Status::OK();
+    });
+  }
   return Read<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) {
     std::vector<Task> out;
     for (int64_t id : txn.Search(fts, state, command, limit)) {

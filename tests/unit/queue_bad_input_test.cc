@@ -88,6 +88,54 @@ class QueueBadInputTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// A queue file written by schema version 1 (search text indexed at every
+// write, an index on event time) is upgraded in place on open, keeping
+// every task, log line and event, and its old text stays searchable.
+TEST_F(QueueBadInputTest, AVersion1QueueFileIsUpgradedInPlace) {
+  size_t events_before = 0;
+  {
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    auto waiting = (*q)->TasksInState(TaskState::kWaiting);
+    ASSERT_TQ_OK(waiting);
+    ASSERT_FALSE(waiting->empty());
+    ASSERT_TQ_OK((*q)->Log(waiting->front().id, "legacy line"));
+    // Let the text reach the index, as version 1 would have written it.
+    ASSERT_TQ_OK((*q)->Search("legacy"));
+    auto events = (*q)->Events(0, 0);
+    ASSERT_TQ_OK(events);
+    events_before = events->size();
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((StateDir() / "tasks_queue.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db,
+                           "DROP TABLE text_pending;"
+                           "DELETE FROM meta WHERE key = 'log_text_upto';"
+                           "CREATE INDEX events_time ON events(time);"
+                           "PRAGMA user_version=1;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  auto q = Queue::Open(Options());
+  ASSERT_TQ_OK(q);
+  ExpectNothingLost();
+  auto found = (*q)->Search("legacy");
+  ASSERT_TQ_OK(found);
+  EXPECT_EQ(found->size(), 1u);
+  ASSERT_TQ_OK((*q)->QueueTask("noop four"));
+  auto four = (*q)->Search("four");
+  ASSERT_TQ_OK(four);
+  EXPECT_EQ(four->size(), 1u);
+  auto events = (*q)->Events(0, 0);
+  ASSERT_TQ_OK(events);
+  EXPECT_EQ(events->size(), events_before + 1);
+}
+
 // Case 56. SPEC §2 differs: a corrupt file is never silently replaced (the
 // original moved it to .broken and started empty); the open fails naming
 // the file, and only an explicit recover moves it aside.

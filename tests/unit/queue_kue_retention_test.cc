@@ -190,6 +190,24 @@ TEST_F(QueueKueRetentionTest, PrunesOldEventsOnly) {
   (void)a;
 }
 
+TEST_F(QueueKueRetentionTest, PruningEveryEventNeverReusesTheirIds) {
+  Register("work");
+  auto q = OpenKue();
+  ASSERT_NE(q, nullptr);
+  ASSERT_TQ_OK(q->SetSetting("keep_events_seconds", "10"));
+  Enqueue(*q, "work a");
+  Enqueue(*q, "work b");
+  const int64_t last = EventsSince(*q, 0).back().id;
+  clock_.AdvanceSeconds(60);
+  ASSERT_TQ_OK(q->PruneHistory());
+  EXPECT_THAT(EventsSince(*q, 0), ::testing::IsEmpty());
+  const int64_t c = Enqueue(*q, "work c");
+  auto events = EventsSince(*q, 0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_GT(events[0].id, last);
+  EXPECT_EQ(events[0].task_id, c);
+}
+
 TEST_F(QueueKueRetentionTest, RemoveOnCompletePerTask) {
   Register("work");
   auto q = OpenKue();

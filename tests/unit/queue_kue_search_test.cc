@@ -119,5 +119,27 @@ TEST_F(QueueKueSearchTest, EntriesGoWithTheTask) {
   EXPECT_THAT(Find(*q, "second"), ElementsAre(b));
 }
 
+// Text is indexed in batches behind the scenes; whatever the batch
+// boundaries, a search sees every task and log line written before it.
+TEST_F(QueueKueSearchTest, SeesEverythingWrittenBeforeItAcrossIndexingBatches) {
+  Register("job");
+  auto q = OpenKue();
+  ASSERT_NE(q, nullptr);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 300; ++i) ids.push_back(Enqueue(*q, "job word" + std::to_string(i)));
+  for (int i = 0; i < 300; ++i) ASSERT_TQ_OK(q->Log(ids[7], "line" + std::to_string(i)));
+  EXPECT_THAT(Find(*q, "word0"), ElementsAre(ids[0]));
+  EXPECT_THAT(Find(*q, "word150"), ElementsAre(ids[150]));
+  EXPECT_THAT(Find(*q, "word299"), ElementsAre(ids[299]));
+  EXPECT_THAT(Find(*q, "line0"), ElementsAre(ids[7]));
+  EXPECT_THAT(Find(*q, "line299"), ElementsAre(ids[7]));
+
+  // Removed before its text was ever indexed: never found.
+  const int64_t gone = Enqueue(*q, "job ephemeral");
+  ASSERT_TQ_OK(q->UnqueueTask(gone));
+  EXPECT_THAT(Find(*q, "ephemeral"), IsEmpty());
+  EXPECT_THAT(Find(*q, "job", std::nullopt, "", 1000).size(), 300u);
+}
+
 }  // namespace
 }  // namespace taskqueue
