@@ -121,9 +121,39 @@ void AddEnqueueOptions(CLI::App* sub, EnqueueFlags* flags) {
   sub->add_option("--userdata", flags->userdata, "a flat JSON object kept with the task");
 }
 
-}  // namespace
+// The verb a plain call names, found without CLI11: the first word that is
+// neither an option nor a global option's value, when it is a verb other
+// than help. nullptr when there is none, or when the call asks for help or
+// the version (those need the whole parser).
+const char* VerbToBuildAlone(int argc, char** argv) {
+  const char* verb = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    const char* word = argv[i];
+    if (std::strcmp(word, "-h") == 0 || std::strcmp(word, "--help") == 0 ||
+        std::strcmp(word, "--version") == 0) {
+      return nullptr;
+    }
+    if (verb != nullptr) continue;
+    if (std::strcmp(word, "--") == 0) return nullptr;
+    if (std::strcmp(word, "--state-dir") == 0 || std::strcmp(word, "--name") == 0 ||
+        std::strcmp(word, "--plugin-dir") == 0 || std::strcmp(word, "--busy-timeout") == 0) {
+      ++i;
+      continue;
+    }
+    if (word[0] == '-') continue;
+    for (const auto& spec : kVerbs) {
+      if (std::strcmp(word, spec.name) == 0) verb = spec.name;
+    }
+    if (verb == nullptr || std::strcmp(verb, "help") == 0) return nullptr;
+  }
+  return verb;
+}
 
-std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
+// Parses argv with the verbs of kVerbs, or only with `only_verb` when it is
+// not null. In that case any parse error sets *retry (and prints nothing):
+// the caller parses again with every verb, so that errors read exactly as
+// they always did.
+std::variant<Invocation, int> Parse(int argc, char** argv, const char* only_verb, bool* retry) {
   Invocation inv;
   CLI::App app(kDescription, "taskqueuectl");
   app.footer(kFooter);
@@ -150,6 +180,11 @@ std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
 
   std::vector<std::string> help_words;
   for (const auto& verb : kVerbs) {
+    // A verb is only ever looked up by its name (CLI11 checks the others'
+    // names only where the verb's own words could not go, and that is an
+    // error, parsed again with every verb), so a call that names one verb
+    // needs no other: building all of them is most of the parser's cost.
+    if (only_verb != nullptr && std::strcmp(verb.name, only_verb) != 0) continue;
     CLI::App* sub = app.add_subcommand(verb.name, verb.help);
     std::vector<std::string>* target = &inv.args;
     if (std::strcmp(verb.name, "help") == 0) target = &help_words;
@@ -168,6 +203,10 @@ std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (only_verb != nullptr) {
+      *retry = true;
+      return kExitUsage;
+    }
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       app.exit(e);  // --help, --version: printed to stdout
       return kExitOk;
@@ -184,6 +223,10 @@ std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
   }
 
   for (CLI::App* sub : app.get_subcommands()) inv.verb = sub->get_name();
+  if (only_verb != nullptr && inv.verb != only_verb) {
+    *retry = true;
+    return kExitUsage;
+  }
   if (inv.verb.empty()) {
     if (inv.global.json) {
       PrintUsageError(true, "No command given; run 'taskqueuectl --help' for the list.");
@@ -213,6 +256,17 @@ std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
     return kExitOk;
   }
   return inv;
+}
+
+}  // namespace
+
+std::variant<Invocation, int> ParseCommandLine(int argc, char** argv) {
+  if (const char* verb = VerbToBuildAlone(argc, argv)) {
+    bool retry = false;
+    auto parsed = Parse(argc, argv, verb, &retry);
+    if (!retry) return parsed;
+  }
+  return Parse(argc, argv, nullptr, nullptr);
 }
 
 }  // namespace taskqueue::cli

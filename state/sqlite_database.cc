@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -64,6 +66,56 @@ DROP INDEX IF EXISTS events_time;
 const char* const kSchedSchemaSql = R"sql(
 CREATE INDEX tasks_due ON tasks(run_at, seq);
 )sql";
+
+// The VFS every state file is opened through: SQLite's default one, except
+// that an existing, non-empty WAL file is opened without SQLITE_OPEN_CREATE.
+//
+// Why: SQLite's unix VFS fsyncs the directory after the first sync of any
+// WAL file it opened with SQLITE_OPEN_CREATE, whether or not the open
+// created the file, so that a newly created file's directory entry is
+// durable. A CLI call is a new process with a new connection, so every
+// `taskqueuectl queue` paid a directory fsync (a device cache flush, as long
+// as the WAL's own fdatasync) on top of the commit's. The WAL is never deleted
+// while connections set SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, so it is created
+// once per state file; the connection that first writes its header (opened
+// with CREATE: the file was then missing or empty) syncs the directory. A
+// WAL missing or empty (e.g. after a foreign sqlite3 shell checkpointed and
+// deleted it) is opened exactly as SQLite would, directory sync included.
+// If the open without CREATE fails (say the file vanished meanwhile), it is
+// retried as SQLite asked.
+sqlite3_vfs* g_base_vfs = nullptr;
+sqlite3_vfs g_state_vfs;
+
+int StateVfsOpen(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int flags,
+                 int* out_flags) {
+  if (name != nullptr && (flags & SQLITE_OPEN_WAL) != 0 && (flags & SQLITE_OPEN_CREATE) != 0) {
+    struct stat st;
+    if (::stat(name, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      const int rc = g_base_vfs->xOpen(g_base_vfs, name, file, flags & ~SQLITE_OPEN_CREATE,
+                                       out_flags);
+      if (rc == SQLITE_OK) return rc;
+      // A failed xOpen leaves no open file behind (pMethods is null).
+    }
+  }
+  return g_base_vfs->xOpen(g_base_vfs, name, file, flags, out_flags);
+}
+
+// The name of the state VFS, registering it on first use (never as the
+// default). nullptr (SQLite's default VFS) if there is none to wrap.
+const char* StateVfsName() {
+  static const char* const name = []() -> const char* {
+    sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
+    if (base == nullptr || base->iVersion < 1) return nullptr;
+    g_base_vfs = base;
+    g_state_vfs = *base;  // same methods and pAppData; only xOpen differs
+    g_state_vfs.pNext = nullptr;
+    g_state_vfs.zName = "taskqueue-state";
+    g_state_vfs.xOpen = StateVfsOpen;
+    if (sqlite3_vfs_register(&g_state_vfs, /*makeDflt=*/0) != SQLITE_OK) return nullptr;
+    return g_state_vfs.zName;
+  }();
+  return name;
+}
 
 std::string Describe(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
@@ -219,11 +271,18 @@ Status EnsureStateDir(const std::filesystem::path& dir) {
 Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::path& path,
                                                         FileKind kind,
                                                         const StoreOptions& options) {
+  // Processes that open a new queue at the same moment race to create its
+  // schema and switch it to WAL; SQLite then answers some of them BUSY
+  // without calling the busy handler (it would risk a deadlock). The loser
+  // opens again until the busy timeout is spent.
+  const auto busy_deadline = std::chrono::steady_clock::now() + options.busy_timeout;
+  int busy_tries = 0;
   for (int round = 0; round < 2; ++round) {
     std::unique_ptr<SQLite::Database> db;
     try {
       db = std::make_unique<SQLite::Database>(
-          path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
+          path.string().c_str(),
+          SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, 0, StateVfsName());
     } catch (const SQLite::Exception& e) {
       return OpenError(path, e.what());
     }
@@ -237,6 +296,13 @@ Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::p
         status = Status::Corruption("State file " + Describe(path) +
                                     " is not a taskqueue database (" + e.what() + ")");
       } else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        if (std::chrono::steady_clock::now() < busy_deadline) {
+          db.reset();
+          ::usleep(static_cast<useconds_t>(std::min(1000 * (1 << std::min(busy_tries, 4)), 10000)));
+          ++busy_tries;
+          --round;  // not a recovery round
+          continue;
+        }
         return Status::Busy("State file " + Describe(path) + " is locked: " + e.what());
       } else {
         return OpenError(path, e.what());

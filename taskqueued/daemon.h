@@ -63,8 +63,11 @@ class Daemon {
 
   // The loop's steps.
   void DoWork();
-  void StartTasks();
+  // Records the runs that ended and starts what may start now, in one
+  // transaction per turn of the loop (see Queue::FinishAndClaim).
+  void CommitAndStart();
   void StartTask(const Task& task);
+  // Queues a run that ended for the next CommitAndStart.
   void Record(const FinishedRun& run);
   void HandleWakeup(const Waker::Wakeup& wakeup);
   void HandleSignal(int sig);
@@ -91,6 +94,7 @@ class Daemon {
   // What the next DoWork() must do.
   bool promote_ = true;                 // look for due scheduled tasks
   bool claim_ = true;                   // try to start waiting tasks
+  std::vector<FinishedRun> finished_;   // runs ended, not yet recorded
   std::optional<int64_t> next_due_ms_;  // the next scheduled task comes due
   int due_now_streak_ = 0;              // promotions that left one due now
   int64_t next_safety_ms_ = 0;

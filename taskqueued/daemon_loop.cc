@@ -45,6 +45,7 @@ int Daemon::Run() {
   notifier_.Notify("READY=1");
   for (;;) {
     if (!stopping_) DoWork();
+    CommitAndStart();
     ReportStatus();
     if (stopping_ && children_->empty() && inprocess_->empty()) break;
     children_->RecordPids();
@@ -102,24 +103,41 @@ void Daemon::DoWork() {
       next_due_ms_ = SteadyMillis() + wait;
     }
   }
-  if (claim_) {
-    claim_ = false;
-    StartTasks();
-  }
 }
 
-void Daemon::StartTasks() {
+void Daemon::CommitAndStart() {
   ClaimOptions claim;
   claim.runner_pid = ::getpid();
-  for (;;) {
-    auto claimed = queue_->ClaimNext(claim);
+  // A run that cannot start is recorded at once, so this loops until
+  // nothing is left to record and the last claim left slots unused.
+  while (!finished_.empty() || (claim_ && !stopping_)) {
+    const int64_t max_claims =
+        stopping_ || !claim_ ? 0 : std::max<int64_t>(1, CurrentSettings().max_running);
+    claim_ = false;
+    std::vector<FinishedTask> batch;
+    batch.reserve(finished_.size());
+    for (const auto& run : finished_) batch.push_back({run.task_id, run.outcome});
+    auto claimed = queue_->FinishAndClaim(batch, claim, max_claims);
     if (!claimed.ok()) {
-      spdlog::error("claiming the next task: {}", claimed.status().message());
+      // Nothing was recorded: the runs stay queued for the retry.
+      spdlog::error("recording {} run(s) and claiming: {}", finished_.size(),
+                    claimed.status().message());
       RetrySoon();
       return;
     }
-    if (!claimed->has_value()) return;
-    StartTask(**claimed);
+    for (const auto& run : finished_) {
+      const RunOutcome& o = run.outcome;
+      if (o.kind == RunOutcome::Kind::kSuccess) {
+        spdlog::info("{} complete", run.label);
+      } else {
+        spdlog::warn("{} {}: {}", run.label, OutcomeName(o.kind), o.error);
+        promote_ = true;  // a retry went to the scheduler with its due time
+      }
+    }
+    finished_.clear();
+    for (const auto& task : *claimed) StartTask(task);
+    // Claims stop at max_running or an empty queue; a run ending (or one
+    // that could not start) sets claim_ again.
   }
 }
 
@@ -164,20 +182,9 @@ void Daemon::Record(const FinishedRun& run) {
       return;
     }
   }
-  Status st = queue_->FinishTask(run.task_id, run.outcome);
-  const RunOutcome& o = run.outcome;
-  if (!st.ok()) {
-    spdlog::error("recording the end of {}: {}", run.label, st.message());
-    RetrySoon();
-  } else if (o.kind == RunOutcome::Kind::kSuccess) {
-    spdlog::info("{} complete", run.label);
-  } else {
-    spdlog::warn("{} {}: {}", run.label, OutcomeName(o.kind), o.error);
-  }
-  // A slot is free and deferred tasks may have been released; a retry went
-  // to the scheduler with its due time.
+  finished_.push_back(run);
+  // A slot is free and deferred tasks may have been released.
   claim_ = true;
-  if (o.kind != RunOutcome::Kind::kSuccess) promote_ = true;
 }
 
 void Daemon::HandleWakeup(const Waker::Wakeup& wakeup) {

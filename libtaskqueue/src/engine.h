@@ -52,6 +52,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Result<std::optional<Task>> ClaimNext(const ClaimOptions& options,
                                         QueueSettings* settings = nullptr);
   Status FinishTask(int64_t id, const RunOutcome& outcome);
+  Result<std::vector<Task>> FinishAndClaim(const std::vector<FinishedTask>& finished,
+                                           const ClaimOptions& options, int64_t max_claims);
   Status SetTaskProcess(int64_t id, int64_t pid, int64_t start_time, const std::string& boot_id);
   Result<bool> HasWorkToDo();
   Result<bool> ProcessNextTask();
@@ -92,10 +94,23 @@ class Engine : public std::enable_shared_from_this<Engine> {
  private:
   Engine(QueueOptions options, std::unique_ptr<state::Store> store);
   Status MoveToScheduler(Task task, int64_t run_at);
-  // One claim transaction. With `abandoned`, stops without claiming if any
-  // processing task has lost its supervisor, and returns those in it.
-  Result<std::optional<Task>> TryClaim(const ClaimOptions& options, int64_t me,
-                                       std::vector<Task>* abandoned, QueueSettings* settings);
+  // What a finish leaves to do once its transaction has committed.
+  struct FinishFollowUp {
+    std::vector<std::pair<Task, int64_t>> retries;  // to the scheduler, due at
+    std::vector<int64_t> removed_output;            // output files to delete
+  };
+  // Records how run `id` ended, inside `txn`.
+  void FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& outcome,
+                   FinishFollowUp* follow_up);
+  Status ApplyFollowUp(const FinishFollowUp& follow_up);
+  // Claims up to `max_claims` tasks inside `txn`. With `abandoned`, stops
+  // without claiming if any processing task has lost its supervisor, and
+  // returns those in it.
+  std::vector<Task> ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options, int64_t me,
+                               std::vector<Task>* abandoned, QueueSettings* settings,
+                               int64_t max_claims);
+  // Finishes abandoned runs as lost.
+  Status SettleAbandoned(const std::vector<Task>& abandoned);
   Result<bool> RunInProcess(const Task& task, const Processor& processor,
                             const QueueSettings& settings);
   Status ReapChildren(bool block);

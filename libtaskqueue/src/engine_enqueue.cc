@@ -69,6 +69,9 @@ static EnqueueOutcome ApplyHooksAndInsert(Engine& engine, state::QueueTxn& txn,
                                          "] has invalid arguments.");
     return out;
   }
+  // A new task's number is taken only once it is valid: a refused command
+  // leaves no gap in the ids.
+  if (task.id == 0) task.id = txn.AllocateId();
   if (processor.HasOverrides()) {
     for (const auto& old : txn.PendingOfCommands(processor.OverrideScope(task))) {
       if (old.id == task.id || !processor.Overrides(task, old)) continue;
@@ -128,7 +131,7 @@ Result<std::vector<EnqueueOutcome>> Engine::Enqueue(const std::vector<std::strin
         continue;
       }
       Task task = *p.task;  // a copy: a retried transaction starts afresh
-      task.id = txn.AllocateId();
+      task.id = 0;
       task.ns = "TaskQueue";
       auto o = ApplyHooksAndInsert(*this, txn, *p.processor, task);
       if (o.status.ok() && !o.duplicate) Emit(txn, "enqueue", task.id, EventData(task).dump());

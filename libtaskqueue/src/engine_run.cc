@@ -42,93 +42,138 @@ Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options,
   const int64_t me = getpid();
   for (int round = 0;; ++round) {
     std::vector<Task> abandoned;
-    auto claimed = TryClaim(options, me, round == 0 ? &abandoned : nullptr, settings);
-    if (!claimed.ok() || abandoned.empty()) return claimed;
-    // Runs whose supervisor died without a trace are settled first, so they
-    // neither count against max_running nor hold deferral tags for ever.
-    for (const auto& t : abandoned) {
-      RunOutcome lost;
-      lost.kind = RunOutcome::Kind::kLost;
-      lost.error = "The process running this task is gone (supervisor " +
-                   std::to_string(t.runner_pid) + " died).";
-      TQ_RETURN_IF_ERROR(FinishTask(t.id, lost));
+    std::vector<Task> claimed;
+    Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
+      abandoned.clear();
+      claimed = ClaimInTxn(txn, options, me, round == 0 ? &abandoned : nullptr, settings, 1);
+      return Status::OK();
+    });
+    if (!st.ok()) return st;
+    if (abandoned.empty()) {
+      if (claimed.empty()) return std::optional<Task>();
+      return std::optional<Task>(std::move(claimed.front()));
     }
+    TQ_RETURN_IF_ERROR(SettleAbandoned(abandoned));
   }
 }
 
-Result<std::optional<Task>> Engine::TryClaim(const ClaimOptions& options, int64_t me,
-                                             std::vector<Task>* abandoned,
-                                             QueueSettings* settings_out) {
-  std::optional<Task> claimed;
-  Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
-    claimed.reset();
-    const auto meta = txn.AllMeta();
-    const QueueSettings settings = SettingsFrom(meta);
-    if (settings_out) *settings_out = settings;
-    if (auto p = meta.find("paused"); p != meta.end() && p->second == "1") return Status::OK();
-    int64_t max_running = settings.max_running;
-    if (options.max_running > 0 && options.max_running < max_running) {
-      max_running = options.max_running;
-    }
-    auto running = txn.InState(TaskState::kProcessing, 0);
-    if (abandoned) {
-      for (const auto& r : running) {
-        if (r.runner_pid != me && Abandoned(r)) abandoned->push_back(r);
+Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>& finished,
+                                                 const ClaimOptions& options,
+                                                 int64_t max_claims) {
+  if (options_.record_only) max_claims = 0;
+  const int64_t me = getpid();
+  for (int round = 0;; ++round) {
+    std::vector<Task> abandoned;
+    std::vector<Task> claimed;
+    FinishFollowUp follow_up;
+    Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
+      abandoned.clear();
+      follow_up = {};
+      if (round == 0) {
+        for (const auto& f : finished) FinishInTxn(txn, f.id, f.outcome, &follow_up);
       }
-      if (!abandoned->empty()) return Status::OK();  // settle them, then claim
-    }
-    if (static_cast<int64_t>(running.size()) >= max_running) return Status::OK();
-    std::set<std::string> active_tags;
-    std::map<std::string, int> running_per_command;
+      claimed.clear();
+      if (max_claims > 0) {
+        claimed =
+            ClaimInTxn(txn, options, me, round == 0 ? &abandoned : nullptr, nullptr, max_claims);
+      }
+      return Status::OK();
+    });
+    if (!st.ok()) return st;
+    TQ_RETURN_IF_ERROR(ApplyFollowUp(follow_up));
+    if (abandoned.empty()) return claimed;
+    TQ_RETURN_IF_ERROR(SettleAbandoned(abandoned));
+  }
+}
+
+Status Engine::SettleAbandoned(const std::vector<Task>& abandoned) {
+  // Runs whose supervisor died without a trace are settled first, so they
+  // neither count against max_running nor hold deferral tags for ever.
+  for (const auto& t : abandoned) {
+    RunOutcome lost;
+    lost.kind = RunOutcome::Kind::kLost;
+    lost.error = "The process running this task is gone (supervisor " +
+                 std::to_string(t.runner_pid) + " died).";
+    TQ_RETURN_IF_ERROR(FinishTask(t.id, lost));
+  }
+  return Status::OK();
+}
+
+std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options,
+                                     int64_t me, std::vector<Task>* abandoned,
+                                     QueueSettings* settings_out, int64_t max_claims) {
+  std::vector<Task> claimed;
+  const auto meta = txn.AllMeta();
+  const QueueSettings settings = SettingsFrom(meta);
+  if (settings_out) *settings_out = settings;
+  if (auto p = meta.find("paused"); p != meta.end() && p->second == "1") return claimed;
+  int64_t max_running = settings.max_running;
+  if (options.max_running > 0 && options.max_running < max_running) {
+    max_running = options.max_running;
+  }
+  auto running = txn.InState(TaskState::kProcessing, 0);
+  if (abandoned) {
     for (const auto& r : running) {
-      active_tags.insert(r.deferral_tags.begin(), r.deferral_tags.end());
-      ++running_per_command[r.command];
+      if (r.runner_pid != me && Abandoned(r)) abandoned->push_back(r);
     }
-    std::optional<std::pair<int, int64_t>> cursor;
-    // The head of the queue is almost always the answer: read a couple of
-    // rows first and read wider only while tasks are deferred or capped.
-    int64_t batch_size = 2;
-    for (;;) {
-      auto batch = txn.WaitingInOrder(cursor, batch_size);
-      batch_size = std::min<int64_t>(batch_size * 4, 64);
-      if (batch.empty()) return Status::OK();
-      for (auto& t : batch) {
-        cursor = std::make_pair(t.priority, t.seq);
-        auto processor = registry_->Find(t.command);
-        if (!processor) {
-          t.state = TaskState::kFailed;
-          t.finished_at = Now();
-          t.error = "No processor found for '" + t.full_command() + "'.";
-          txn.Update(t);
-          txn.IndexText(t.id, SearchText(t));
-          Emit(txn, "failed", t.id, nlohmann::json{{"error", t.error}}.dump());
-          continue;
-        }
-        if (processor->IsTaskDeferred(t, active_tags)) {
-          t.state = TaskState::kDeferred;
-          txn.Update(t);
-          Emit(txn, "deferred", t.id);
-          continue;
-        }
-        const int cap = processor->Concurrency();
-        if (cap > 0 && running_per_command[t.command] >= cap) continue;
-        t.state = TaskState::kProcessing;
-        t.started_at = Now();
-        t.finished_at.reset();
-        t.attempts_made += 1;
-        t.runner_pid = options.runner_pid > 0 ? options.runner_pid : me;
-        t.pid = 0;
-        t.pid_start_time = 0;
-        t.boot_id = BootId();
-        t.deferral_tags = processor->DeferralTags(t);
-        txn.Update(t);
-        Emit(txn, "start", t.id, nlohmann::json{{"attempt", t.attempts_made}}.dump());
-        claimed = t;
-        return Status::OK();
+    if (!abandoned->empty()) return claimed;  // settle them, then claim
+  }
+  int64_t running_count = static_cast<int64_t>(running.size());
+  std::set<std::string> active_tags;
+  std::map<std::string, int> running_per_command;
+  for (const auto& r : running) {
+    active_tags.insert(r.deferral_tags.begin(), r.deferral_tags.end());
+    ++running_per_command[r.command];
+  }
+  std::optional<std::pair<int, int64_t>> cursor;
+  // The head of the queue is almost always the answer: read a couple of
+  // rows first and read wider only while tasks are deferred or capped.
+  int64_t batch_size = 2;
+  while (running_count < max_running && static_cast<int64_t>(claimed.size()) < max_claims) {
+    auto batch = txn.WaitingInOrder(cursor, batch_size);
+    batch_size = std::min<int64_t>(batch_size * 4, 64);
+    if (batch.empty()) break;
+    for (auto& t : batch) {
+      if (running_count >= max_running || static_cast<int64_t>(claimed.size()) >= max_claims) {
+        break;
       }
+      cursor = std::make_pair(t.priority, t.seq);
+      auto processor = registry_->Find(t.command);
+      if (!processor) {
+        t.state = TaskState::kFailed;
+        t.finished_at = Now();
+        t.error = "No processor found for '" + t.full_command() + "'.";
+        txn.Update(t);
+        txn.IndexText(t.id, SearchText(t));
+        Emit(txn, "failed", t.id, nlohmann::json{{"error", t.error}}.dump());
+        continue;
+      }
+      if (processor->IsTaskDeferred(t, active_tags)) {
+        t.state = TaskState::kDeferred;
+        txn.Update(t);
+        Emit(txn, "deferred", t.id);
+        continue;
+      }
+      const int cap = processor->Concurrency();
+      if (cap > 0 && running_per_command[t.command] >= cap) continue;
+      t.state = TaskState::kProcessing;
+      t.started_at = Now();
+      t.finished_at.reset();
+      t.attempts_made += 1;
+      t.runner_pid = options.runner_pid > 0 ? options.runner_pid : me;
+      t.pid = 0;
+      t.pid_start_time = 0;
+      t.boot_id = BootId();
+      t.deferral_tags = processor->DeferralTags(t);
+      txn.Update(t);
+      Emit(txn, "start", t.id, nlohmann::json{{"attempt", t.attempts_made}}.dump());
+      // Later claims in this transaction see this one running.
+      ++running_count;
+      ++running_per_command[t.command];
+      active_tags.insert(t.deferral_tags.begin(), t.deferral_tags.end());
+      claimed.push_back(t);
     }
-  });
-  if (!st.ok()) return st;
+  }
   return claimed;
 }
 
@@ -148,89 +193,99 @@ Status Engine::SetTaskProcess(int64_t id, int64_t pid, int64_t start_time,
 }
 
 Status Engine::FinishTask(int64_t id, const RunOutcome& outcome) {
-  std::optional<Task> retry;  // set when the task goes back to the scheduler
-  int64_t retry_at = 0;
-  std::vector<int64_t> removed_output;
+  FinishFollowUp follow_up;
   Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
-    retry.reset();
-    auto found = txn.Get(id);
-    // Finishing twice (a recovery racing a supervisor) changes nothing.
-    if (!found || found->state != TaskState::kProcessing) return Status::OK();
-    Task t = *found;
-    const int64_t now = Now();
-    if (t.started_at) {
-      int64_t worked = now - *t.started_at;
-      int64_t total = txn.WorkTimeMillis() + (worked > 0 ? worked : 0);
-      txn.SetMeta("work_time_ms", std::to_string(total));
-    }
-    t.exit_status = outcome.exit_status;
-    t.term_signal = outcome.term_signal;
-    t.pid = 0;
-    t.pid_start_time = 0;
-    t.deferral_tags.clear();
-    using K = RunOutcome::Kind;
-    if (outcome.kind == K::kSuccess) {
-      t.state = TaskState::kComplete;
-      t.finished_at = now;
-      t.result = outcome.result;
-      t.error.clear();
-      if (!t.exit_status) t.exit_status = 0;
-      if (t.remove_on_complete) {
-        txn.DeleteWithHistory(t.id);
-        removed_output.push_back(t.id);
-      } else {
-        txn.Update(t);
-      }
-      Emit(txn, "complete", t.id, nlohmann::json{{"result", t.result}}.dump());
-    } else if (outcome.kind == K::kAborted) {
-      // Interrupted by a shutdown: runs again, and the attempt is not counted.
-      t.state = TaskState::kWaiting;
-      t.attempts_made = t.attempts_made > 0 ? t.attempts_made - 1 : 0;
-      t.started_at.reset();
-      t.runner_pid = 0;
-      txn.Update(t);
-      Emit(txn, "interrupted", t.id, nlohmann::json{{"error", outcome.error}}.dump());
-    } else {
-      t.error = outcome.error;
-      if (t.error.empty()) {
-        if (outcome.term_signal) {
-          t.error = "killed by signal " + std::to_string(*outcome.term_signal);
-        } else if (outcome.exit_status) {
-          t.error = "exited with status " + std::to_string(*outcome.exit_status);
-        } else {
-          t.error = "failed";
-        }
-      }
-      auto processor = registry_->Find(t.command);
-      if (outcome.retryable && t.attempts_made < t.attempts_max) {
-        int64_t delay = t.backoff.empty()
-                            ? (processor ? processor->RescheduleDelay() : 900)
-                            : t.backoff.DelaySeconds(t.attempts_made + 1);
-        retry_at = now + delay * 1000;
-        t.finished_at.reset();
-        retry = t;
-        return Status::OK();  // moved below, under the cross-file lock
-      }
-      t.state = TaskState::kFailed;
-      t.finished_at = now;
-      txn.Update(t);
-      txn.IndexText(t.id, SearchText(t));
-      Emit(txn, "failed", t.id,
-           nlohmann::json{{"error", t.error},
-                          {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status)
-                                                        : nlohmann::json()}}
-               .dump());
-    }
-    ResumeDeferred(txn);
+    follow_up = {};
+    FinishInTxn(txn, id, outcome, &follow_up);
     return Status::OK();
   });
   if (!st.ok()) return st;
-  for (int64_t rid : removed_output) {
+  return ApplyFollowUp(follow_up);
+}
+
+Status Engine::ApplyFollowUp(const FinishFollowUp& follow_up) {
+  for (int64_t id : follow_up.removed_output) {
     std::error_code ec;
-    std::filesystem::remove(OutputPath(rid), ec);
+    std::filesystem::remove(OutputPath(id), ec);
   }
-  if (retry) return MoveToScheduler(*retry, retry_at);
-  return Status::OK();
+  Status first;
+  for (const auto& [task, run_at] : follow_up.retries) {
+    Status st = MoveToScheduler(task, run_at);
+    if (first.ok()) first = st;
+  }
+  return first;
+}
+
+void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& outcome,
+                         FinishFollowUp* follow_up) {
+  auto found = txn.Get(id);
+  // Finishing twice (a recovery racing a supervisor) changes nothing.
+  if (!found || found->state != TaskState::kProcessing) return;
+  Task t = *found;
+  const int64_t now = Now();
+  if (t.started_at) {
+    int64_t worked = now - *t.started_at;
+    int64_t total = txn.WorkTimeMillis() + (worked > 0 ? worked : 0);
+    txn.SetMeta("work_time_ms", std::to_string(total));
+  }
+  t.exit_status = outcome.exit_status;
+  t.term_signal = outcome.term_signal;
+  t.pid = 0;
+  t.pid_start_time = 0;
+  t.deferral_tags.clear();
+  using K = RunOutcome::Kind;
+  if (outcome.kind == K::kSuccess) {
+    t.state = TaskState::kComplete;
+    t.finished_at = now;
+    t.result = outcome.result;
+    t.error.clear();
+    if (!t.exit_status) t.exit_status = 0;
+    if (t.remove_on_complete) {
+      txn.DeleteWithHistory(t.id);
+      follow_up->removed_output.push_back(t.id);
+    } else {
+      txn.Update(t);
+    }
+    Emit(txn, "complete", t.id, nlohmann::json{{"result", t.result}}.dump());
+  } else if (outcome.kind == K::kAborted) {
+    // Interrupted by a shutdown: runs again, and the attempt is not counted.
+    t.state = TaskState::kWaiting;
+    t.attempts_made = t.attempts_made > 0 ? t.attempts_made - 1 : 0;
+    t.started_at.reset();
+    t.runner_pid = 0;
+    txn.Update(t);
+    Emit(txn, "interrupted", t.id, nlohmann::json{{"error", outcome.error}}.dump());
+  } else {
+    t.error = outcome.error;
+    if (t.error.empty()) {
+      if (outcome.term_signal) {
+        t.error = "killed by signal " + std::to_string(*outcome.term_signal);
+      } else if (outcome.exit_status) {
+        t.error = "exited with status " + std::to_string(*outcome.exit_status);
+      } else {
+        t.error = "failed";
+      }
+    }
+    auto processor = registry_->Find(t.command);
+    if (outcome.retryable && t.attempts_made < t.attempts_max) {
+      int64_t delay = t.backoff.empty()
+                          ? (processor ? processor->RescheduleDelay() : 900)
+                          : t.backoff.DelaySeconds(t.attempts_made + 1);
+      t.finished_at.reset();
+      follow_up->retries.emplace_back(t, now + delay * 1000);
+      return;  // moved after the commit, under the cross-file lock
+    }
+    t.state = TaskState::kFailed;
+    t.finished_at = now;
+    txn.Update(t);
+    txn.IndexText(t.id, SearchText(t));
+    Emit(txn, "failed", t.id,
+         nlohmann::json{{"error", t.error},
+                        {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status)
+                                                      : nlohmann::json()}}
+             .dump());
+  }
+  ResumeDeferred(txn);
 }
 
 Result<bool> Engine::HasWorkToDo() {

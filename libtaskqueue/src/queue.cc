@@ -317,6 +317,10 @@ Status Queue::SetTaskProcess(int64_t id, int64_t pid, int64_t start, const std::
 Status Queue::FinishTask(int64_t id, const RunOutcome& outcome) {
   return engine_->FinishTask(id, outcome);
 }
+Result<std::vector<Task>> Queue::FinishAndClaim(const std::vector<FinishedTask>& finished,
+                                                const ClaimOptions& options, int64_t max_claims) {
+  return engine_->FinishAndClaim(finished, options, max_claims);
+}
 Result<std::vector<Task>> Queue::ProcessingTasks() const {
   return TasksInState(TaskState::kProcessing);
 }

@@ -107,6 +107,48 @@ TEST_F(QueueConcurrencyTest, FourProcessesQueueDistinctCommandsWithUniqueIds) {
   EXPECT_EQ(commands.size(), 1000u);
 }
 
+// Processes that open a queue nobody has created yet, all at once (cron
+// jobs, a daemon and an events follower starting together), race to create
+// its schema: every one of them opens it and queues, none is told "locked".
+TEST_F(QueueConcurrencyTest, ProcessesCreatingTheSameNewQueueAtOnceAllSucceed) {
+  constexpr int kRounds = 10, kOpeners = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    QueueOptions o = Options();
+    o.state_dir = dir_.path() / ("state" + std::to_string(round));
+    Pipe start, report;
+    ASSERT_TRUE(start.ok() && report.ok());
+    std::vector<pid_t> pids;
+    for (int w = 0; w < kOpeners; ++w) {
+      pids.push_back(ForkChild([&, w]() -> int {
+        start.CloseWrite();
+        report.CloseRead();
+        char go;
+        if (read(start.read_fd(), &go, 1) < 0) return 2;  // EOF: everyone starts
+        auto q = Queue::Open(o);
+        if (!q.ok()) {
+          WriteLine(report.write_fd(), "error open: " + q.status().ToString());
+          return 1;
+        }
+        auto r = (*q)->QueueTask("noop " + std::to_string(w));
+        if (!r.ok()) {
+          WriteLine(report.write_fd(), "error queue: " + r.status().ToString());
+          return 1;
+        }
+        return 0;
+      }));
+    }
+    start.CloseRead();
+    start.CloseWrite();  // releases them together
+    report.CloseWrite();
+    LineReader reader(report.read_fd());
+    for (std::string line; reader.Next(&line);) ADD_FAILURE() << "round " << round << ": " << line;
+    for (pid_t pid : pids) EXPECT_EQ(WaitExit(pid), 0);
+    auto q = Queue::Open(o);
+    ASSERT_TQ_OK(q);
+    EXPECT_EQ((*q)->Counts()->waiting, kOpeners);
+  }
+}
+
 TEST_F(QueueConcurrencyTest, DuplicateHeavyInputQueuesEachCommandOnce) {
   constexpr int kDistinct = 20;
   auto lines =

@@ -21,6 +21,7 @@ namespace {
 
 using ::taskqueue::testing::FlagChildProcessor;
 using ::taskqueue::testing::FullCommands;
+using ::taskqueue::testing::TwoArgsProcessor;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -51,6 +52,19 @@ TEST_F(QueueEnqueueCpanelTest, Case10IdsAreNeverReusedEvenForDupes) {
   EXPECT_EQ(q->QueueTask("noop a")->uuid, "TQ:TaskQueue:1");
   EXPECT_TRUE(q->QueueTask("noop a")->duplicate);
   EXPECT_EQ(q->QueueTask("noop b")->uuid, "TQ:TaskQueue:3");
+}
+
+// A command refused by is_valid_args stores nothing, not even a number: the
+// next task gets the id the refused one would have had.
+TEST_F(QueueEnqueueCpanelTest, ARefusedCommandTakesNoId) {
+  ASSERT_TQ_OK(registry_->Register("pair", std::make_shared<TwoArgsProcessor>()));
+  auto q = Open();
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->QueueTask("pair a b")->uuid, "TQ:TaskQueue:1");
+  auto refused = q->QueueTask("pair only-one");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsInvalidArgument());
+  EXPECT_EQ(q->QueueTask("pair c d")->uuid, "TQ:TaskQueue:2");
 }
 
 // Case 11: a processing task is not a dupe candidate. A child blocked on a

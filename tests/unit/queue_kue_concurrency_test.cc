@@ -89,6 +89,54 @@ class QueueKueConcurrencyTest : public KueFixture {
   }
 };
 
+// FinishAndClaim (a supervisor's one transaction per loop turn) keeps every
+// limit a sequence of ClaimNext calls keeps: per-command caps, max_running
+// and deferral tags, counting the tasks it claims in the same call.
+TEST_F(QueueKueConcurrencyTest, FinishAndClaimHoldsEveryLimitWithinOneCall) {
+  KueProcessor::Config tagged;
+  tagged.tags_from_args = true;
+  Register("locked", tagged);
+  QueueOptions o = KueOptions();
+  o.max_running = 4;
+  auto q = Open(o);
+  ASSERT_NE(q, nullptr);
+  const int64_t one_a = Enqueue(*q, "one a");
+  const int64_t one_b = Enqueue(*q, "one b");
+  const int64_t lock_a = Enqueue(*q, "locked disk a");
+  const int64_t lock_b = Enqueue(*q, "locked disk b");  // shares "disk": deferred
+  const int64_t two_a = Enqueue(*q, "two a");
+  const int64_t free_a = Enqueue(*q, "free a");
+  const int64_t free_b = Enqueue(*q, "free b");
+  (void)lock_b;
+
+  auto first = q->FinishAndClaim({}, {}, 10);
+  ASSERT_TQ_OK(first);
+  EXPECT_THAT(Ids(*first), ElementsAre(one_a, lock_a, two_a, free_a));  // max_running 4
+  CheckCaps(*q, 4);
+
+  // Two runs end; their slots go to the next tasks in the same transaction.
+  std::vector<FinishedTask> ended = {{one_a, Success()}, {lock_a, Success()}};
+  auto second = q->FinishAndClaim(ended, {}, 10);
+  ASSERT_TQ_OK(second);
+  EXPECT_THAT(Ids(*second), ElementsAre(one_b, lock_b));
+  auto done = q->FindTask(one_a);
+  ASSERT_TQ_OK(done);
+  EXPECT_EQ((*done)->state, TaskState::kComplete);
+
+  // Nothing to record and every slot taken: nothing happens.
+  auto third = q->FinishAndClaim({}, {}, 10);
+  ASSERT_TQ_OK(third);
+  EXPECT_THAT(*third, IsEmpty());
+  // max_claims bounds a call even when slots are free.
+  auto fourth = q->FinishAndClaim({{two_a, Success()}, {free_a, Success()}}, {}, 1);
+  ASSERT_TQ_OK(fourth);
+  EXPECT_THAT(Ids(*fourth), ElementsAre(free_b));
+  auto counts = q->Counts();
+  ASSERT_TQ_OK(counts);
+  EXPECT_EQ(counts->complete, 4);
+  EXPECT_EQ(counts->processing, 3);
+}
+
 TEST_F(QueueKueConcurrencyTest, CappedCommandDoesNotBlockOthers) {
   auto q = Open(Wide());
   ASSERT_NE(q, nullptr);

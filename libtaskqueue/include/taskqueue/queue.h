@@ -60,6 +60,12 @@ struct TASKQUEUE_EXPORT RunOutcome {
   bool retryable = true;  // false: fail now even if attempts remain
 };
 
+// One run that ended, for FinishAndClaim.
+struct TASKQUEUE_EXPORT FinishedTask {
+  int64_t id = 0;
+  RunOutcome outcome;
+};
+
 // A page of tasks, Kue style: by state and/or command, in id order.
 struct TASKQUEUE_EXPORT ListQuery {
   std::optional<TaskState> state;  // any state when unset (scheduled included)
@@ -164,6 +170,14 @@ class TASKQUEUE_EXPORT Queue {
   // Records how a run ended: complete, retried later through the scheduler
   // (keeping the id), or failed. Releases its deferral tags.
   Status FinishTask(int64_t id, const RunOutcome& outcome);
+  // Records every run in `finished` (as FinishTask) and then claims up to
+  // `max_claims` tasks (as repeated ClaimNext calls would), in one
+  // transaction: a supervisor pays one commit for all the runs that ended
+  // and all the tasks that start at one turn of its loop. Returns the
+  // claimed tasks in the order they should start. On error nothing is
+  // recorded or claimed.
+  Result<std::vector<Task>> FinishAndClaim(const std::vector<FinishedTask>& finished,
+                                           const ClaimOptions& options, int64_t max_claims);
   // Processing tasks (for crash recovery by a supervisor).
   Result<std::vector<Task>> ProcessingTasks() const;
 
