@@ -7,7 +7,9 @@
 // the batch path: QueueTasks of 1,000 per call.
 //
 // Usage: library_bench [--sizes 1000,10000,100000] [--durability full|normal]
-//                      [--dir DIR]
+//                      [--dir DIR] [--history keep|remove]
+// --history remove queues every task with remove_on_complete, so processing
+// keeps no history: the difference is what history costs.
 // Figures and the command that produced them: docs/benchmarks.md.
 
 #include <stdlib.h>
@@ -78,11 +80,13 @@ int main(int argc, char** argv) {
   std::vector<int64_t> sizes = {1000, 10000, 100000};
   Durability durability = Durability::kFull;
   std::filesystem::path base = std::filesystem::temp_directory_path();
+  TaskOptions task_options;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--sizes") sizes = ParseSizes(value);
     else if (flag == "--durability") durability = value == "normal" ? Durability::kNormal : Durability::kFull;
     else if (flag == "--dir") base = value;
+    else if (flag == "--history") task_options.remove_on_complete = value == "remove";
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -90,9 +94,10 @@ int main(int argc, char** argv) {
   }
   struct utsname u;
   uname(&u);
-  std::printf("machine: %s %s, %u hardware threads; durability=%s; dir=%s\n", u.sysname,
-              u.release, std::thread::hardware_concurrency(),
-              durability == Durability::kFull ? "full" : "normal", base.c_str());
+  std::printf("machine: %s %s, %u hardware threads; durability=%s; history=%s; dir=%s\n",
+              u.sysname, u.release, std::thread::hardware_concurrency(),
+              durability == Durability::kFull ? "full" : "normal",
+              task_options.remove_on_complete ? "remove" : "keep", base.c_str());
   std::printf("%-8s %-10s %12s %12s %14s %14s %8s\n", "N", "phase", "seconds", "tasks/s",
               "first10% us/op", "last10% us/op", "ratio");
 
@@ -105,7 +110,7 @@ int main(int argc, char** argv) {
     auto q = Queue::Open(o);
     if (!q.ok()) Die(q.status(), "open");
     auto enqueue = TimeOps(n, [&](int64_t i) {
-      auto r = (*q)->QueueTask("noop " + std::to_string(i));
+      auto r = (*q)->QueueTask("noop " + std::to_string(i), task_options);
       if (!r.ok()) Die(r.status(), "queue");
     });
     auto process = TimeOps(n, [&](int64_t) {
@@ -113,7 +118,8 @@ int main(int argc, char** argv) {
       if (!r.ok()) Die(r.status(), "process");
     });
     auto c = (*q)->Counts();
-    if (!c.ok() || c->waiting != 0 || c->complete != n) {
+    const int64_t kept = task_options.remove_on_complete ? 0 : n;
+    if (!c.ok() || c->waiting != 0 || c->complete != kept) {
       std::fprintf(stderr, "unexpected counts after processing\n");
       return 1;
     }

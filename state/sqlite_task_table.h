@@ -72,7 +72,7 @@ class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
   // How much text waits before an indexing batch: large enough that FTS5's
   // per-commit segment is paid once for many tasks, small enough that the
   // commit which pays it stays short.
-  static constexpr int64_t kTextBatch = 128;
+  static constexpr int64_t kTextBatch = 1024;
   int64_t Increment(const char* key);
   int64_t LogTextUpto();
   int64_t MaxLogId();

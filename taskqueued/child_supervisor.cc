@@ -19,6 +19,8 @@ constexpr int64_t kOutputCheckMillis = 1000;
 // How long an adopted child that ended may take to show its status.
 constexpr int64_t kStatusWaitMillis = 500;
 constexpr int64_t kStatusRetryMillis = 10;
+// How long a child runs before its pid is committed (see RecordPids).
+constexpr int64_t kPidRecordDelayMillis = 50;
 
 std::string Label(const Task& task) {
   return "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
@@ -82,6 +84,7 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
   run.output = std::move(output).value();
   run.output_limit = limits.max_output_bytes;
   run.pid_recorded = recorded;
+  run.started_ms = SteadyMillis();
   if (runs_.empty()) next_output_check_ms_ = SteadyMillis() + kOutputCheckMillis;
   by_pid_[pid] = task.id;
   runs_[task.id] = std::move(run);
@@ -167,8 +170,13 @@ FinishedRun ChildSupervisor::Finish(Run& run, std::optional<int> wait_status) {
 
 void ChildSupervisor::RecordPids() {
   bool all = true;
+  const int64_t now = SteadyMillis();
   for (auto& [id, run] : runs_) {
     if (run.pid_recorded) continue;
+    if (now - run.started_ms < kPidRecordDelayMillis) {
+      all = false;
+      continue;
+    }
     // A child that already ended is about to be finished: its pid is of no
     // more use to anyone, and the commit (an fsync) can be saved.
     siginfo_t info;
@@ -280,6 +288,7 @@ std::optional<int64_t> ChildSupervisor::NextDeadline() const {
       next = std::min(next, SteadyMillis() + kStatusRetryMillis);
     } else if (run.stop == Stop::kNone) {
       next = std::min(next, run.deadline_ms);
+      if (!run.pid_recorded) next = std::min(next, run.started_ms + kPidRecordDelayMillis);
     } else if (run.kill_at_ms) {
       next = std::min(next, *run.kill_at_ms);
     }

@@ -70,10 +70,12 @@ class ChildSupervisor {
 
   static bool IsPidfdTag(uint64_t tag);
 
-  // Commits (Queue::SetTaskProcess) the pids that only the journal holds,
-  // except those of children that already ended, then empties the journal
-  // if it can. Call before the loop sleeps: the commit, with its fsync,
-  // then overlaps the children's work instead of delaying their start.
+  // Commits (Queue::SetTaskProcess) the pids that only the journal holds
+  // of children that have run for a little while (kPidRecordDelayMillis),
+  // then empties the journal if it can. A child that ends sooner never
+  // costs a commit: its journal note covers a crash meanwhile, and the
+  // pid is of no use once it is finished. Call before the loop sleeps; its
+  // time is part of NextDeadline().
   void RecordPids();
 
   // Collects the children that exited (call when SIGCHLD arrives).
@@ -114,6 +116,7 @@ class ChildSupervisor {
     std::optional<int64_t> status_wait_until_ms;
     // Its pid is committed to the database (else only in the journal).
     bool pid_recorded = true;
+    int64_t started_ms = 0;  // SteadyMillis() at Start
   };
 
   FinishedRun Finish(Run& run, std::optional<int> wait_status);

@@ -155,6 +155,38 @@ TEST(DaemonRunTest, TimeoutKillsChildAndGrandchildThenRetriesThenFails) {
   StopDaemon(*daemon);
 }
 
+// A child that keeps running gets its pid, start time and boot id into the
+// database (status and list show it); until then a journal note stands in
+// for it, so that short children cost no commit of their own.
+TEST(DaemonRunTest, ARunningChildsPidIsOnRecord) {
+  DaemonFixture f;
+  const auto pids = f.root() / "pids";
+  const auto go = f.root() / "go";
+  f.plugins().Write("hold", {ShellProcessor("hold", "echo $$ >> " + pids.string() +
+                                                        "; while [ ! -e " + go.string() +
+                                                        " ]; do sleep 0.02; done")});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  const int64_t id = f.Enqueue("hold");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(id);
+    return t && t->state == TaskState::kProcessing && t->pid > 0;
+  })) << daemon->Log();
+  pid_t child = 0;
+  std::ifstream(pids) >> child;
+  auto t = f.Find(id);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->pid, child);
+  EXPECT_GT(t->pid_start_time, 0);
+  EXPECT_FALSE(t->boot_id.empty());
+  std::ofstream(go) << "";
+  ASSERT_TRUE(WaitUntil([&] {
+    auto done = f.Find(id);
+    return done && done->state == TaskState::kComplete;
+  })) << daemon->Log();
+  StopDaemon(*daemon);
+}
+
 TEST(DaemonRunTest, QueuedTaskStartsPromptly) {
   DaemonFixture f;
   f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});

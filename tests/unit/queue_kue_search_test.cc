@@ -126,19 +126,19 @@ TEST_F(QueueKueSearchTest, SeesEverythingWrittenBeforeItAcrossIndexingBatches) {
   auto q = OpenKue();
   ASSERT_NE(q, nullptr);
   std::vector<int64_t> ids;
-  for (int i = 0; i < 300; ++i) ids.push_back(Enqueue(*q, "job word" + std::to_string(i)));
-  for (int i = 0; i < 300; ++i) ASSERT_TQ_OK(q->Log(ids[7], "line" + std::to_string(i)));
+  for (int i = 0; i < 1100; ++i) ids.push_back(Enqueue(*q, "job word" + std::to_string(i)));
+  for (int i = 0; i < 1100; ++i) ASSERT_TQ_OK(q->Log(ids[7], "line" + std::to_string(i)));
   EXPECT_THAT(Find(*q, "word0"), ElementsAre(ids[0]));
-  EXPECT_THAT(Find(*q, "word150"), ElementsAre(ids[150]));
-  EXPECT_THAT(Find(*q, "word299"), ElementsAre(ids[299]));
+  EXPECT_THAT(Find(*q, "word700"), ElementsAre(ids[700]));
+  EXPECT_THAT(Find(*q, "word1099"), ElementsAre(ids[1099]));
   EXPECT_THAT(Find(*q, "line0"), ElementsAre(ids[7]));
-  EXPECT_THAT(Find(*q, "line299"), ElementsAre(ids[7]));
+  EXPECT_THAT(Find(*q, "line1099"), ElementsAre(ids[7]));
 
   // Removed before its text was ever indexed: never found.
   const int64_t gone = Enqueue(*q, "job ephemeral");
   ASSERT_TQ_OK(q->UnqueueTask(gone));
   EXPECT_THAT(Find(*q, "ephemeral"), IsEmpty());
-  EXPECT_THAT(Find(*q, "job", std::nullopt, "", 1000).size(), 300u);
+  EXPECT_EQ(Find(*q, "job", std::nullopt, "", 2000).size(), 1100u);
 }
 
 }  // namespace
