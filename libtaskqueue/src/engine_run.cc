@@ -80,7 +80,12 @@ Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>
       return Status::OK();
     });
     if (!st.ok()) return st;
-    TQ_RETURN_IF_ERROR(ApplyFollowUp(follow_up));
+    // The claims are committed: they must reach the caller even if a retry
+    // could not be moved to the scheduler (that task stays processing, as
+    // after a failed FinishTask, until recovery settles it).
+    const Status moved = ApplyFollowUp(follow_up);
+    if (!moved.ok() && !claimed.empty()) return claimed;
+    TQ_RETURN_IF_ERROR(moved);
     if (abandoned.empty()) return claimed;
     TQ_RETURN_IF_ERROR(SettleAbandoned(abandoned));
   }

@@ -175,7 +175,9 @@ class TASKQUEUE_EXPORT Queue {
   // transaction: a supervisor pays one commit for all the runs that ended
   // and all the tasks that start at one turn of its loop. Returns the
   // claimed tasks in the order they should start. On error nothing is
-  // recorded or claimed.
+  // claimed; the runs are recorded unless the transaction itself failed
+  // (recording them again is harmless). A retry that cannot be moved to the
+  // scheduler after the commit is reported only when nothing was claimed.
   Result<std::vector<Task>> FinishAndClaim(const std::vector<FinishedTask>& finished,
                                            const ClaimOptions& options, int64_t max_claims);
   // Processing tasks (for crash recovery by a supervisor).
