@@ -78,7 +78,8 @@ CREATE INDEX tasks_due ON tasks(run_at, seq);
 // as the WAL's own fdatasync) on top of the commit's. The WAL is never deleted
 // while connections set SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, so it is created
 // once per state file; the connection that first writes its header (opened
-// with CREATE: the file was then missing or empty) syncs the directory. A
+// with CREATE: the file was then missing or empty, as it is after
+// TrimWalBeforeClose truncated it) syncs the directory. A
 // WAL missing or empty (e.g. after a foreign sqlite3 shell checkpointed and
 // deleted it) is opened exactly as SQLite would, directory sync included.
 // If the open without CREATE fails (say the file vanished meanwhile), it is
@@ -154,6 +155,38 @@ void ApplyConnectionSettings(SQLite::Database& db, const StoreOptions& options) 
   db.exec(options.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
                                                    : "PRAGMA synchronous=NORMAL");
 }
+
+// SQLite's default automatic checkpoint threshold, kept.
+constexpr int kAutoCheckpointFrames = 1000;
+// A WAL longer than this is truncated when a connection closes. Rebuilding
+// the WAL index of a file nobody holds open reads every frame (a few
+// microseconds each), while a truncating checkpoint costs two fsyncs: at
+// about 10 frames per enqueue this truncates every 25 or so CLI calls and
+// keeps the rebuild under a millisecond.
+constexpr int kTrimOnCloseFrames = 256;
+
+int WalHook(void* arg, sqlite3* db, const char* schema, int frames) {
+  static_cast<WalWatch*>(arg)->frames = frames;
+  if (frames >= kAutoCheckpointFrames) {
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;  // a failed checkpoint is retried after the next commit
+}
+
+}  // namespace
+
+void WatchWal(SQLite::Database& db, WalWatch* watch) {
+  sqlite3_wal_hook(db.getHandle(), WalHook, watch);
+}
+
+void TrimWalBeforeClose(SQLite::Database& db, const WalWatch& watch) noexcept {
+  if (watch.frames < kTrimOnCloseFrames) return;
+  sqlite3* handle = db.getHandle();
+  sqlite3_busy_handler(handle, nullptr, nullptr);  // do not wait for others
+  sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+}
+
+namespace {
 
 // Creates the schema if the file is empty. Returns Corruption if the file
 // holds something that is not ours.

@@ -24,6 +24,27 @@ Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::p
                                                         FileKind kind,
                                                         const StoreOptions& options);
 
+// What a connection knows of its WAL: the number of frames it held after
+// this connection's last commit (SQLite's WAL hook reports it).
+struct WalWatch {
+  int frames = 0;
+};
+
+// Installs a WAL hook on `db` that records the frame count in `*watch` and
+// checkpoints (passively) once the WAL holds 1,000 frames, as SQLite's own
+// automatic checkpoint does. `watch` must outlive the connection.
+void WatchWal(SQLite::Database& db, WalWatch* watch);
+
+// Called just before a connection closes. Connections do not checkpoint on
+// close (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE: a CLI call would pay for it on
+// every exit), but a process that opens a state file nobody else holds
+// open must read the whole WAL to rebuild its index, so a WAL that only
+// short-lived processes write would grow without end and make every call
+// slower. So: if the WAL has grown past a few hundred frames, checkpoint it
+// and truncate it to zero, without waiting for anyone (when another process
+// is reading or writing, it is left for later). Never throws.
+void TrimWalBeforeClose(SQLite::Database& db, const WalWatch& watch) noexcept;
+
 // Creates `dir` (mode 0700) and its parents if missing; an existing dir is
 // left as it is.
 Status EnsureStateDir(const std::filesystem::path& dir);

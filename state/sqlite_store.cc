@@ -56,9 +56,29 @@ Status FromException(const std::filesystem::path& file) {
 }
 
 struct Connection {
+  std::unique_ptr<WalWatch> wal;  // outlives db, whose WAL hook points at it
   std::unique_ptr<SQLite::Database> db;
   std::unique_ptr<StatementCache> cache;
+
+  // Closes in the order SQLite needs: statements, then the connection.
+  void Close() noexcept {
+    cache.reset();
+    if (db) TrimWalBeforeClose(*db, *wal);
+    db.reset();
+  }
 };
+
+Result<Connection> OpenConnection(const std::filesystem::path& path, FileKind kind,
+                                  const StoreOptions& options) {
+  auto db = OpenStateFile(path, kind, options);
+  if (!db.ok()) return db.status();
+  Connection c;
+  c.wal = std::make_unique<WalWatch>();
+  c.db = std::move(db).value();
+  WatchWal(*c.db, c.wal.get());
+  c.cache = std::make_unique<StatementCache>(*c.db);
+  return c;
+}
 
 template <typename Txn, typename Fn>
 Status RunTransaction(Connection& c, const std::filesystem::path& file, bool write, const Fn& fn) {
@@ -103,10 +123,9 @@ class SqliteStore : public Store {
   Status WithSched(bool write, const std::function<Status(SchedTxn&)>& fn) override {
     std::lock_guard<std::recursive_mutex> guard(mu_);
     if (!sched_.db) {
-      auto db = OpenStateFile(sched_file(), FileKind::kSched, options_);
-      if (!db.ok()) return db.status();
-      sched_.db = std::move(db).value();
-      sched_.cache = std::make_unique<StatementCache>(*sched_.db);
+      auto c = OpenConnection(sched_file(), FileKind::kSched, options_);
+      if (!c.ok()) return c.status();
+      sched_ = std::move(c).value();
     }
     return RunTransaction<SqliteSchedTxn>(sched_, sched_file(), write, fn);
   }
@@ -124,14 +143,8 @@ class SqliteStore : public Store {
   }
 
   ~SqliteStore() override {
-    // Statements must go before their connections; neither may throw here.
-    try {
-      queue_.cache.reset();
-      sched_.cache.reset();
-      queue_.db.reset();
-      sched_.db.reset();
-    } catch (...) {
-    }
+    queue_.Close();
+    sched_.Close();
   }
 
  private:
@@ -147,12 +160,9 @@ class SqliteStore : public Store {
 Result<std::unique_ptr<Store>> Store::OpenSqlite(const StoreOptions& options) {
   TQ_RETURN_IF_ERROR(EnsureStateDir(options.state_dir));
   auto path = options.state_dir / (options.name + "_queue.db");
-  auto db = OpenStateFile(path, FileKind::kQueue, options);
-  if (!db.ok()) return db.status();
-  Connection c;
-  c.db = std::move(db).value();
-  c.cache = std::make_unique<StatementCache>(*c.db);
-  return std::unique_ptr<Store>(new SqliteStore(options, std::move(c)));
+  auto c = OpenConnection(path, FileKind::kQueue, options);
+  if (!c.ok()) return c.status();
+  return std::unique_ptr<Store>(new SqliteStore(options, std::move(c).value()));
 }
 
 }  // namespace taskqueue::state

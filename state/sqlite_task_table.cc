@@ -96,16 +96,20 @@ template class SqliteTaskTable<SchedTxn>;
 // --- Queue file ----------------------------------------------------------------
 
 int64_t SqliteQueueTxn::Increment(const char* key) {
-  auto& s = Stmt(
-      "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? "
-      "RETURNING CAST(value AS INTEGER) - 1");
-  s.bind(1, key);
-  if (!s.executeStep()) {
+  // Read, then write: an UPDATE ... RETURNING would buffer its result in an
+  // ephemeral table whose page cache is allocated and freed on every call
+  // (measured: 13% of an enqueue's time, mostly brk and page faults).
+  auto& read = Stmt("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?");
+  read.bind(1, key);
+  if (!read.executeStep()) {
     throw SQLite::Exception(std::string("counter '") + key + "' missing from the queue file");
   }
-  int64_t v = s.getColumn(0).getInt64();
-  while (s.executeStep()) {
-  }
+  const int64_t v = read.getColumn(0).getInt64();
+  read.reset();
+  auto& write = Stmt("UPDATE meta SET value = ? WHERE key = ?");
+  write.bind(1, std::to_string(v + 1));
+  write.bind(2, key);
+  write.exec();
   return v;
 }
 
