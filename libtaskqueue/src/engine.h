@@ -21,6 +21,7 @@
 #include "taskqueue/processor.h"
 #include "taskqueue/queue.h"
 #include "taskqueue/scheduler.h"
+#include "work_threads.h"
 
 namespace taskqueue {
 
@@ -129,6 +130,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   };
   std::mutex children_mu_;
   std::map<pid_t, Child> children_;
+  // Threads that run in-process processors' work.
+  WorkThreads work_threads_;
 };
 
 // The dupe key of the default IsDupe: command and args, unambiguously joined.

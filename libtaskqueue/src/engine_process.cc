@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <thread>
 
 #include "child_spawn.h"
@@ -44,13 +43,6 @@ class InProcessContext : public TaskContext {
   Task task_;
 };
 
-struct WorkResult {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  Result<std::string> result = Status::Aborted("not run");
-};
-
 }  // namespace
 
 Result<bool> Engine::RunInProcess(const Task& task, const Processor& processor,
@@ -59,43 +51,23 @@ Result<bool> Engine::RunInProcess(const Task& task, const Processor& processor,
   if (task.timeout > 0) timeout = task.timeout;
   if (timeout > settings.max_timeout) timeout = settings.max_timeout;
 
-  auto work = std::make_shared<WorkResult>();
   auto context = std::make_shared<InProcessContext>(shared_from_this(), task);
   auto proc = registry_->Find(task.command);  // keeps the processor alive
-  std::thread worker([work, context, proc]() {
-    Result<std::string> r = Status::Aborted("not run");
-    try {
-      r = proc->ProcessTask(*context);
-    } catch (const std::exception& e) {
-      r = Status::Aborted(std::string("processor threw: ") + e.what());
-    } catch (...) {
-      r = Status::Aborted("processor threw an unknown exception");
-    }
-    std::lock_guard<std::mutex> lock(work->mu);
-    work->result = std::move(r);
-    work->done = true;
-    work->cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(work->mu);
-  bool finished = work->cv.wait_for(lock, std::chrono::seconds(timeout), [&] { return work->done; });
+  auto result = work_threads_.Run([context, proc] { return proc->ProcessTask(*context); },
+                                  std::chrono::seconds(timeout));
   RunOutcome outcome;
-  if (!finished) {
+  if (!result) {
     // A thread cannot be killed safely: it is left to finish on its own and
     // its result is ignored. Child processors are the answer for work that
     // must be stoppable.
-    worker.detach();
     outcome.kind = RunOutcome::Kind::kTimeout;
     outcome.error = "Task '" + task.full_command() + "' timed out during processing.";
+  } else if (result->ok()) {
+    outcome.kind = RunOutcome::Kind::kSuccess;
+    outcome.result = **result;
   } else {
-    lock.unlock();
-    worker.join();
-    if (work->result.ok()) {
-      outcome.kind = RunOutcome::Kind::kSuccess;
-      outcome.result = *work->result;
-    } else {
-      outcome.kind = RunOutcome::Kind::kFailure;
-      outcome.error = work->result.status().message();
-    }
+    outcome.kind = RunOutcome::Kind::kFailure;
+    outcome.error = result->status().message();
   }
   TQ_RETURN_IF_ERROR(FinishTask(task.id, outcome));
   return true;
