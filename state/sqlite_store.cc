@@ -84,16 +84,14 @@ template <typename Txn, typename Fn>
 Status RunTransaction(Connection& c, const std::filesystem::path& file, bool write, const Fn& fn) {
   bool began = false;
   try {
-    c.db->exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+    // Prepared once per connection: sqlite3_exec would parse them again
+    // on every transaction.
+    c.cache->Get(write ? "BEGIN IMMEDIATE" : "BEGIN").exec();
     began = true;
     Txn txn(*c.db, *c.cache);
     Status status = fn(txn);
     c.cache->ResetAll();  // no statement may hold the snapshot past the end
-    if (status.ok()) {
-      c.db->exec("COMMIT");
-    } else {
-      c.db->exec("ROLLBACK");
-    }
+    c.cache->Get(status.ok() ? "COMMIT" : "ROLLBACK").exec();
     return status;
   } catch (...) {
     Status status = FromException(file);

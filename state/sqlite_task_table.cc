@@ -173,9 +173,10 @@ std::vector<Task> SqliteQueueTxn::WaitingInOrder(std::optional<std::pair<int, in
 }
 
 std::vector<Task> SqliteQueueTxn::InState(TaskState state, int64_t limit) {
+  // Processing tasks come in id order too: ordering them by start time
+  // would sort in a temporary b-tree on every claim (Queue sorts them).
   std::string order = "id";
   if (state == TaskState::kWaiting || state == TaskState::kDeferred) order = "priority, seq";
-  if (state == TaskState::kProcessing) order = "started_at, id";
   auto& s = Stmt(kSelect + "WHERE state = ? ORDER BY " + order + " LIMIT ?");
   s.bind(1, StateInt(state));
   s.bind(2, limit > 0 ? limit : int64_t{-1});

@@ -12,11 +12,13 @@ SQLite::Statement& StatementCache::Get(const std::string& sql) {
     it->second->reset();
     it->second->clearBindings();
   }
+  handed_out_.push_back(it->second.get());
   return *it->second;
 }
 
 void StatementCache::ResetAll() {
-  for (auto& [sql, stmt] : cache_) stmt->tryReset();
+  for (SQLite::Statement* stmt : handed_out_) stmt->tryReset();
+  handed_out_.clear();
 }
 
 const char* const kTaskColumns =

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "taskqueue/task.h"
 
@@ -22,16 +23,24 @@ class StatementCache {
   explicit StatementCache(SQLite::Database& db) : db_(db) {}
   // A reset statement with no bindings, ready to bind and run.
   SQLite::Statement& Get(const std::string& sql);
-  // Resets every statement. Called when a transaction ends: a statement left
-  // on a row (a LIMIT 1 lookup) would otherwise keep the connection's read
-  // snapshot open past COMMIT, and the next BEGIN IMMEDIATE after another
-  // process's write would fail at once with SQLITE_BUSY, busy_timeout or not.
+  // Resets every statement handed out since the last call. Called when a
+  // transaction ends: a statement left on a row (a LIMIT 1 lookup) would
+  // otherwise keep the connection's read snapshot open past COMMIT, and the
+  // next BEGIN IMMEDIATE after another process's write would fail at once
+  // with SQLITE_BUSY, busy_timeout or not.
   void ResetAll();
-  void Clear() { cache_.clear(); }
+  void Clear() {
+    handed_out_.clear();
+    cache_.clear();
+  }
 
  private:
   SQLite::Database& db_;
   std::map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+  // Statements Get returned since the last ResetAll (repeats allowed):
+  // resetting only these keeps a transaction's end independent of how many
+  // statements the connection has ever prepared.
+  std::vector<SQLite::Statement*> handed_out_;
 };
 
 // The tasks table's columns in the order TaskFromRow reads them.

@@ -183,6 +183,17 @@ Result<std::vector<Task>> Queue::TasksInState(TaskState state, int64_t limit) co
     return ReadSched<std::vector<Task>>(*engine_,
                                         [&](state::SchedTxn& txn) { return txn.InTimeOrder(limit); });
   }
+  if (state == TaskState::kProcessing) {
+    // Few (at most max_running per supervisor): all read, shown by start.
+    auto tasks = Read<std::vector<Task>>(
+        *engine_, [&](state::QueueTxn& txn) { return txn.InState(state, 0); });
+    if (!tasks.ok()) return tasks;
+    std::stable_sort(tasks->begin(), tasks->end(), [](const Task& a, const Task& b) {
+      return a.started_at.value_or(0) < b.started_at.value_or(0);
+    });
+    if (limit > 0 && static_cast<int64_t>(tasks->size()) > limit) tasks->resize(limit);
+    return tasks;
+  }
   return Read<std::vector<Task>>(*engine_,
                                  [&](state::QueueTxn& txn) { return txn.InState(state, limit); });
 }
