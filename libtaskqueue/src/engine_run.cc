@@ -19,15 +19,21 @@
 namespace taskqueue {
 namespace {
 
-bool RunnerAlive(int64_t runner_pid) {
-  if (runner_pid <= 0) return false;
-  return kill(static_cast<pid_t>(runner_pid), 0) == 0 || errno == EPERM;
+// Whether the process that claimed `t` may still finish it. A claim made
+// before a reboot has no live runner whatever now holds that pid (pids start
+// over at boot), and a zombie will never finish anything.
+bool RunnerAlive(const Task& t) {
+  if (t.runner_pid <= 0) return false;
+  if (!t.boot_id.empty() && t.boot_id != BootId()) return false;
+  const auto pid = static_cast<pid_t>(t.runner_pid);
+  if (kill(pid, 0) != 0 && errno != EPERM) return false;
+  return !IsZombie(pid);
 }
 
 // A processing task nobody can finish any more: its supervisor is gone and
 // so is its child (if it had one).
 bool Abandoned(const Task& t) {
-  if (RunnerAlive(t.runner_pid)) return false;
+  if (RunnerAlive(t)) return false;
   if (t.pid > 0 && IsSameProcessAlive(static_cast<pid_t>(t.pid), t.pid_start_time, t.boot_id)) {
     return false;  // still running; a restarted daemon adopts it
   }

@@ -5,15 +5,31 @@
 
 namespace taskqueue {
 
-int64_t ProcessStartTime(pid_t pid) {
+namespace {
+
+// /proc/PID/stat from field 3 (the state) on, or "" if unreadable. The
+// command name (field 2) may hold spaces and parentheses: the fields after
+// it start two characters past its last ')'.
+std::string StatAfterCommand(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!in || !std::getline(in, line)) return 0;
-  // The command name (field 2) may hold spaces and parentheses: skip to the
-  // last ')' and count fields from there (field 3 follows it).
+  if (!in || !std::getline(in, line)) return "";
   auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 2));
+  if (close == std::string::npos || close + 2 >= line.size()) return "";
+  return line.substr(close + 2);
+}
+
+}  // namespace
+
+bool IsZombie(pid_t pid) {
+  const std::string rest = StatAfterCommand(pid);
+  return !rest.empty() && (rest[0] == 'Z' || rest[0] == 'X');
+}
+
+int64_t ProcessStartTime(pid_t pid) {
+  const std::string after = StatAfterCommand(pid);
+  if (after.empty()) return 0;
+  std::istringstream rest(after);
   std::string field;
   for (int i = 3; i <= 22; ++i) {
     if (!(rest >> field)) return 0;

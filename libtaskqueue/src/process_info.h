@@ -16,6 +16,9 @@ namespace taskqueue {
 // Field 22 of /proc/PID/stat (clock ticks since boot), or 0 if the process
 // does not exist.
 int64_t ProcessStartTime(pid_t pid);
+// True when `pid` has exited but was not reaped yet (state Z or X in
+// /proc/PID/stat). False if it runs, or if there is no such process.
+bool IsZombie(pid_t pid);
 // /proc/sys/kernel/random/boot_id, read once.
 const std::string& BootId();
 // True when `pid` is alive and is the same process (same start time and
