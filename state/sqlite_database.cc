@@ -32,18 +32,25 @@ int FineBusyHandler(void* arg, int count) {
 
 constexpr int kQueueAppId = 0x54515155;  // "TQQU"
 constexpr int kSchedAppId = 0x54515343;  // "TQSC"
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 const char* const kQueueSchemaSql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES ('next_id', '1'), ('next_seq', '1'), ('log_text_upto', '0');
-CREATE INDEX tasks_run_order ON tasks(state, priority, seq);
+-- Run order of waiting and deferred tasks only: a claim then removes one
+-- entry instead of moving it, and a finish does not touch this index.
+-- Queries must repeat "state IN (1, 2)" for SQLite to use it.
+CREATE INDEX tasks_run_order ON tasks(state, priority, seq) WHERE state IN (1, 2);
 CREATE INDEX tasks_pending_dupe ON tasks(dupe_key) WHERE state IN (1, 2);
 CREATE INDEX tasks_finished ON tasks(state, finished_at) WHERE state IN (4, 5);
 CREATE TABLE logs(id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL,
                   time INTEGER NOT NULL, line TEXT NOT NULL);
 CREATE INDEX logs_task ON logs(task_id, id);
-CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
+-- Ids are never reused (readers follow with "id > last seen"), without
+-- AUTOINCREMENT, whose sqlite_sequence row is one more page written per
+-- event: an event takes max(id) + 1, or meta 'events_floor' + 1 when pruning
+-- emptied the table.
+CREATE TABLE events(id INTEGER PRIMARY KEY, type TEXT NOT NULL,
                     task_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE VIRTUAL TABLE task_text USING fts5(text);
 CREATE VIRTUAL TABLE log_text USING fts5(line);
@@ -62,6 +69,35 @@ CREATE TABLE text_pending(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
 INSERT INTO meta(key, value) SELECT 'log_text_upto', coalesce(max(id), 0) FROM logs;
 DROP INDEX IF EXISTS events_time;
 )sql";
+
+// Version 2 numbered events with AUTOINCREMENT and kept every task in the
+// run-order index. The sequence is carried over as the floor of new ids (in
+// C++: a file born at version 3 and downgraded by a test has no
+// sqlite_sequence).
+const char* const kQueueMigrateV2Sql = R"sql(
+CREATE TABLE events_v3(id INTEGER PRIMARY KEY, type TEXT NOT NULL,
+                       task_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);
+INSERT INTO events_v3(id, type, task_id, time, data) SELECT id, type, task_id, time, data FROM events;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+DROP INDEX IF EXISTS tasks_run_order;
+CREATE INDEX tasks_run_order ON tasks(state, priority, seq) WHERE state IN (1, 2);
+)sql";
+
+void MigrateQueueV2(SQLite::Database& db) {
+  int64_t floor = 0;
+  if (db.tableExists("sqlite_sequence")) {
+    SQLite::Statement seq(
+        db, "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events'");
+    if (seq.executeStep()) floor = seq.getColumn(0).getInt64();
+  }
+  db.exec(kQueueMigrateV2Sql);
+  SQLite::Statement set(db,
+                        "INSERT INTO meta(key, value) VALUES ('events_floor', ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  set.bind(1, std::to_string(floor));
+  set.exec();
+}
 
 const char* const kSchedSchemaSql = R"sql(
 CREATE INDEX tasks_due ON tasks(run_at, seq);
@@ -92,8 +128,8 @@ int StateVfsOpen(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int
   if (name != nullptr && (flags & SQLITE_OPEN_WAL) != 0 && (flags & SQLITE_OPEN_CREATE) != 0) {
     struct stat st;
     if (::stat(name, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      const int rc = g_base_vfs->xOpen(g_base_vfs, name, file, flags & ~SQLITE_OPEN_CREATE,
-                                       out_flags);
+      const int rc =
+          g_base_vfs->xOpen(g_base_vfs, name, file, flags & ~SQLITE_OPEN_CREATE, out_flags);
       if (rc == SQLITE_OK) return rc;
       // A failed xOpen leaves no open file behind (pMethods is null).
     }
@@ -150,10 +186,11 @@ void ApplyConnectionSettings(SQLite::Database& db, const StoreOptions& options) 
   // fsync, well under a millisecond) loses milliseconds; taskqueued's
   // enqueue-to-start latency is made of such waits. (Added by the daemon
   // helper.)
-  sqlite3_busy_handler(db.getHandle(), FineBusyHandler,
-                       reinterpret_cast<void*>(static_cast<intptr_t>(options.busy_timeout.count())));
+  sqlite3_busy_handler(
+      db.getHandle(), FineBusyHandler,
+      reinterpret_cast<void*>(static_cast<intptr_t>(options.busy_timeout.count())));
   db.exec(options.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
-                                                   : "PRAGMA synchronous=NORMAL");
+                                                  : "PRAGMA synchronous=NORMAL");
 }
 
 // SQLite's default automatic checkpoint threshold, kept.
@@ -209,8 +246,7 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
                                 std::to_string(kSchemaVersion));
   }
   if (app != 0 && app != want_app) {
-    return Status::Corruption("State file " + Describe(path) +
-                              " is not a taskqueue " +
+    return Status::Corruption("State file " + Describe(path) + " is not a taskqueue " +
                               (kind == FileKind::kQueue ? "queue" : "scheduler") + " file");
   }
   // A database of another application must be refused before anything is
@@ -249,8 +285,11 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
     } else if (app != want_app) {
       db.exec("ROLLBACK");
       return Status::Corruption("State file " + Describe(path) + " is not a taskqueue file");
-    } else if (version == 1) {
-      if (kind == FileKind::kQueue) db.exec(kQueueMigrateV1Sql);
+    } else if (version < kSchemaVersion) {
+      if (kind == FileKind::kQueue) {
+        if (version < 2) db.exec(kQueueMigrateV1Sql);
+        if (version < 3) MigrateQueueV2(db);
+      }
       db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     }
     db.exec("COMMIT");
@@ -294,8 +333,7 @@ Status EnsureStateDir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return Status::IOError("Cannot create state directory '" + dir.string() +
-                           "': " + ec.message());
+    return Status::IOError("Cannot create state directory '" + dir.string() + "': " + ec.message());
   }
   chmod(dir.c_str(), 0700);
   return Status::OK();

@@ -5,7 +5,8 @@
 namespace taskqueue::state {
 namespace {
 
-const std::string kSelect = std::string("SELECT ") + kTaskColumns + " FROM tasks ";
+const std::string kSelectFrom = std::string("SELECT ") + kTaskColumns + " FROM ";
+const std::string kSelect = kSelectFrom + "tasks ";
 
 int StateInt(TaskState s) { return static_cast<int>(s); }
 
@@ -149,7 +150,11 @@ std::optional<int64_t> SqliteQueueTxn::FindPendingByDupeKey(const std::string& k
 std::vector<Task> SqliteQueueTxn::PendingOfCommands(const std::vector<std::string>& commands) {
   std::vector<Task> out;
   for (const auto& command : commands) {
-    auto& s = Stmt(kSelect + "WHERE command = ? AND state IN (1, 2) ORDER BY state, priority, seq");
+    // By command first: only this command's pending tasks are read (the
+    // run-order index would walk every pending task).
+    auto& s = Stmt(kSelectFrom +
+                   "tasks INDEXED BY tasks_command_state_id "
+                   "WHERE command = ? AND state IN (1, 2) ORDER BY state, priority, seq");
     s.bind(1, command);
     auto part = Tasks(s);
     out.insert(out.end(), part.begin(), part.end());
@@ -161,13 +166,15 @@ std::vector<Task> SqliteQueueTxn::WaitingInOrder(std::optional<std::pair<int, in
                                                  int64_t limit) {
   if (after) {
     auto& s = Stmt(kSelect +
-                   "WHERE state = 1 AND (priority, seq) > (?, ?) ORDER BY priority, seq LIMIT ?");
+                   "WHERE state IN (1, 2) AND state = 1 AND (priority, seq) > (?, ?) "
+                   "ORDER BY priority, seq LIMIT ?");
     s.bind(1, after->first);
     s.bind(2, after->second);
     s.bind(3, limit);
     return Tasks(s);
   }
-  auto& s = Stmt(kSelect + "WHERE state = 1 ORDER BY priority, seq LIMIT ?");
+  // "state IN (1, 2)" lets SQLite use the (partial) run-order index.
+  auto& s = Stmt(kSelect + "WHERE state IN (1, 2) AND state = 1 ORDER BY priority, seq LIMIT ?");
   s.bind(1, limit);
   return Tasks(s);
 }
@@ -175,9 +182,11 @@ std::vector<Task> SqliteQueueTxn::WaitingInOrder(std::optional<std::pair<int, in
 std::vector<Task> SqliteQueueTxn::InState(TaskState state, int64_t limit) {
   // Processing tasks come in id order too: ordering them by start time
   // would sort in a temporary b-tree on every claim (Queue sorts them).
-  std::string order = "id";
-  if (state == TaskState::kWaiting || state == TaskState::kDeferred) order = "priority, seq";
-  auto& s = Stmt(kSelect + "WHERE state = ? ORDER BY " + order + " LIMIT ?");
+  const bool pending = state == TaskState::kWaiting || state == TaskState::kDeferred;
+  auto& s = Stmt(pending ? kSelect +
+                               "WHERE state IN (1, 2) AND state = ? "
+                               "ORDER BY priority, seq LIMIT ?"
+                         : kSelect + "WHERE state = ? ORDER BY id LIMIT ?");
   s.bind(1, StateInt(state));
   s.bind(2, limit > 0 ? limit : int64_t{-1});
   return Tasks(s);
@@ -245,7 +254,8 @@ std::vector<int64_t> SqliteQueueTxn::Search(const std::vector<std::string>& fts_
     const std::string q = ":q" + std::to_string(i);
     sql += " AND t.id IN (SELECT rowid FROM task_text WHERE task_text MATCH " + q +
            " UNION SELECT l.task_id FROM logs l WHERE l.id IN "
-           "(SELECT rowid FROM log_text WHERE log_text MATCH " + q + "))";
+           "(SELECT rowid FROM log_text WHERE log_text MATCH " +
+           q + "))";
   }
   if (state) sql += " AND t.state = :state";
   if (!command.empty()) sql += " AND t.command = :command";
@@ -297,8 +307,9 @@ void SqliteQueueTxn::FlushSearchText() {
   // Old text first (a finished task is indexed again with its error), then
   // the new text of tasks that still exist.
   Stmt("DELETE FROM task_text WHERE rowid IN (SELECT id FROM text_pending)").exec();
-  Stmt("INSERT INTO task_text(rowid, text) SELECT p.id, p.text FROM text_pending p "
-       "WHERE p.id IN (SELECT id FROM tasks)")
+  Stmt(
+      "INSERT INTO task_text(rowid, text) SELECT p.id, p.text FROM text_pending p "
+      "WHERE p.id IN (SELECT id FROM tasks)")
       .exec();
   Stmt("DELETE FROM text_pending").exec();
   const int64_t upto = LogTextUpto(), max_id = MaxLogId();
@@ -330,7 +341,13 @@ std::vector<LogLine> SqliteQueueTxn::Logs(int64_t task_id) {
 
 int64_t SqliteQueueTxn::AddEvent(const std::string& type, int64_t task_id, int64_t time,
                                  const std::string& data_json) {
-  auto& s = Stmt("INSERT INTO events(type, task_id, time, data) VALUES (?, ?, ?, ?)");
+  // See the events table in the schema: ids go up even after pruning
+  // emptied it.
+  auto& s = Stmt(
+      "INSERT INTO events(id, type, task_id, time, data) VALUES ("
+      "coalesce((SELECT max(id) FROM events), "
+      "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_floor'), 0) + 1, "
+      "?, ?, ?, ?)");
   s.bind(1, type);
   s.bind(2, task_id);
   s.bind(3, time);
@@ -340,7 +357,8 @@ int64_t SqliteQueueTxn::AddEvent(const std::string& type, int64_t task_id, int64
 }
 
 std::vector<Event> SqliteQueueTxn::Events(int64_t since_id, int64_t limit) {
-  auto& s = Stmt("SELECT id, type, task_id, time, data FROM events WHERE id > ? ORDER BY id LIMIT ?");
+  auto& s =
+      Stmt("SELECT id, type, task_id, time, data FROM events WHERE id > ? ORDER BY id LIMIT ?");
   s.bind(1, since_id);
   s.bind(2, limit > 0 ? limit : int64_t{-1});
   std::vector<Event> out;
@@ -360,12 +378,24 @@ int64_t SqliteQueueTxn::PruneEvents(int64_t before_time) {
   // Events are appended in time order, so the old ones are a prefix in id
   // order: walking it needs no index on time (one less page written per
   // event). A wall clock stepped back only delays pruning a little.
+  int64_t newest = 0;
+  {
+    auto& max = Stmt("SELECT coalesce(max(id), 0) FROM events");
+    if (max.executeStep()) newest = max.getColumn(0).getInt64();
+  }
   auto& s = Stmt(
       "DELETE FROM events WHERE id < coalesce("
       "(SELECT id FROM events WHERE time >= ? ORDER BY id LIMIT 1), "
       "(SELECT max(id) + 1 FROM events))");
   s.bind(1, before_time);
-  return s.exec();
+  const int64_t deleted = s.exec();
+  if (deleted > 0) {
+    auto& left = Stmt("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)");
+    if (left.executeStep() && left.getColumn(0).getInt64() == 0) {
+      SetMeta("events_floor", std::to_string(newest));  // the next event: newest + 1
+    }
+  }
+  return deleted;
 }
 
 std::vector<int64_t> SqliteQueueTxn::PrunableFinished(int64_t before_time, int64_t keep_complete,

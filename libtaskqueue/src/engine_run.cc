@@ -6,9 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -64,8 +63,7 @@ Result<std::optional<Task>> Engine::ClaimNext(const ClaimOptions& options,
 }
 
 Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>& finished,
-                                                 const ClaimOptions& options,
-                                                 int64_t max_claims) {
+                                                 const ClaimOptions& options, int64_t max_claims) {
   if (options_.record_only) max_claims = 0;
   const int64_t me = getpid();
   for (int round = 0;; ++round) {
@@ -110,9 +108,9 @@ Status Engine::SettleAbandoned(const std::vector<Task>& abandoned) {
   return Status::OK();
 }
 
-std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options,
-                                     int64_t me, std::vector<Task>* abandoned,
-                                     QueueSettings* settings_out, int64_t max_claims) {
+std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options, int64_t me,
+                                     std::vector<Task>* abandoned, QueueSettings* settings_out,
+                                     int64_t max_claims) {
   std::vector<Task> claimed;
   const auto meta = txn.AllMeta();
   const QueueSettings settings = SettingsFrom(meta);
@@ -279,9 +277,8 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
     }
     auto processor = registry_->Find(t.command);
     if (outcome.retryable && t.attempts_made < t.attempts_max) {
-      int64_t delay = t.backoff.empty()
-                          ? (processor ? processor->RescheduleDelay() : 900)
-                          : t.backoff.DelaySeconds(t.attempts_made + 1);
+      int64_t delay = t.backoff.empty() ? (processor ? processor->RescheduleDelay() : 900)
+                                        : t.backoff.DelaySeconds(t.attempts_made + 1);
       t.finished_at.reset();
       follow_up->retries.emplace_back(t, now + delay * 1000);
       return;  // moved after the commit, under the cross-file lock
@@ -291,9 +288,9 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
     txn.Update(t);
     txn.IndexText(t.id, SearchText(t));
     Emit(txn, "failed", t.id,
-         nlohmann::json{{"error", t.error},
-                        {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status)
-                                                      : nlohmann::json()}}
+         nlohmann::json{
+             {"error", t.error},
+             {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status) : nlohmann::json()}}
              .dump());
   }
   ResumeDeferred(txn);

@@ -11,10 +11,10 @@ namespace taskqueue {
 struct WorkThreads::Worker {
   std::mutex mu;
   std::condition_variable cv;
-  Work work;                  // set by Run, taken by the thread
+  Work work;  // set by Run, taken by the thread
   bool has_work = false;
-  bool done = false;          // the last work's result is in `result`
-  bool stop = false;          // exit once idle (shutdown or abandoned)
+  bool done = false;  // the last work's result is in `result`
+  bool stop = false;  // exit once idle (shutdown or abandoned)
   Result<std::string> result = Status::Aborted("not run");
   std::thread thread;
 
@@ -63,8 +63,7 @@ WorkThreads::~WorkThreads() {
   }
 }
 
-std::optional<Result<std::string>> WorkThreads::Run(Work work,
-                                                    std::chrono::milliseconds timeout) {
+std::optional<Result<std::string>> WorkThreads::Run(Work work, std::chrono::milliseconds timeout) {
   std::shared_ptr<Worker> w;
   {
     std::lock_guard<std::mutex> guard(mu_);

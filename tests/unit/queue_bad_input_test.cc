@@ -29,6 +29,7 @@ using ::taskqueue::testing::TempDir;
 using ::taskqueue::testing::WriteFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace fs = std::filesystem;
 
@@ -70,19 +71,20 @@ class QueueBadInputTest : public ::testing::Test {
     EXPECT_EQ(settings->max_running, 2);
     EXPECT_EQ(settings->default_timeout, 60);
   }
-  // Makes an SQLite database of another application at `path`.
-  static void MakeForeignDatabase(const fs::path& path) {
+  // Runs `sql` on the state file `path` directly, as another program would.
+  static void ExecSql(const fs::path& path, const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db,
-                           "CREATE TABLE contacts(name TEXT, phone TEXT);"
-                           "INSERT INTO contacts VALUES ('Bianca', '555');",
-                           nullptr, nullptr, &err),
-              SQLITE_OK)
-        << (err ? err : "");
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
     sqlite3_close(db);
+  }
+  // Makes an SQLite database of another application at `path`.
+  static void MakeForeignDatabase(const fs::path& path) {
+    ExecSql(path,
+            "CREATE TABLE contacts(name TEXT, phone TEXT);"
+            "INSERT INTO contacts VALUES ('Bianca', '555');");
   }
 
   TempDir dir_;
@@ -106,21 +108,11 @@ TEST_F(QueueBadInputTest, AVersion1QueueFileIsUpgradedInPlace) {
     ASSERT_TQ_OK(events);
     events_before = events->size();
   }
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((StateDir() / "tasks_queue.db").c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db,
-                           "DROP TABLE text_pending;"
-                           "DELETE FROM meta WHERE key = 'log_text_upto';"
-                           "CREATE INDEX events_time ON events(time);"
-                           "PRAGMA user_version=1;",
-                           nullptr, nullptr, &err),
-              SQLITE_OK)
-        << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
+  ExecSql(StateDir() / "tasks_queue.db",
+          "DROP TABLE text_pending;"
+          "DELETE FROM meta WHERE key = 'log_text_upto';"
+          "CREATE INDEX events_time ON events(time);"
+          "PRAGMA user_version=1;");
   auto q = Queue::Open(Options());
   ASSERT_TQ_OK(q);
   ExpectNothingLost();
@@ -134,6 +126,56 @@ TEST_F(QueueBadInputTest, AVersion1QueueFileIsUpgradedInPlace) {
   auto events = (*q)->Events(0, 0);
   ASSERT_TQ_OK(events);
   EXPECT_EQ(events->size(), events_before + 1);
+}
+
+// A queue file written by schema version 2 (events numbered with
+// AUTOINCREMENT, every task in the run-order index) is upgraded in place:
+// tasks keep their order, and event ids keep going up from the old sequence
+// even when every event had been pruned (a reader following with "id > last
+// seen" must not miss new events).
+TEST_F(QueueBadInputTest, AVersion2QueueFileIsUpgradedInPlace) {
+  const fs::path file = StateDir() / "tasks_queue.db";
+  ExecSql(file,
+          "CREATE TABLE events_v2(id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,"
+          " task_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);"
+          "INSERT INTO events_v2 SELECT * FROM events;"
+          "DROP TABLE events;"
+          "ALTER TABLE events_v2 RENAME TO events;"
+          "DELETE FROM events;"  // pruned, after 500 events were written
+          "UPDATE sqlite_sequence SET seq = 500 WHERE name = 'events';"
+          "DROP INDEX tasks_run_order;"
+          "CREATE INDEX tasks_run_order ON tasks(state, priority, seq);"
+          "DELETE FROM meta WHERE key = 'events_floor';"
+          "PRAGMA user_version=2;");
+  {
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    ExpectNothingLost();
+    ASSERT_TQ_OK((*q)->QueueTask("noop four"));
+    auto events = (*q)->Events(0, 0);
+    ASSERT_TQ_OK(events);
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ(events->front().id, 501);
+    // The run order still holds: the oldest waiting task is claimed first.
+    auto claimed = (*q)->ClaimNext();
+    ASSERT_TQ_OK(claimed);
+    ASSERT_TRUE(claimed->has_value());
+    EXPECT_EQ((*claimed)->full_command(), "noop one");
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT group_concat(sql, ';') FROM sqlite_master "
+                               "WHERE name IN ('events', 'tasks_run_order')",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  const std::string schema = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_THAT(schema, Not(HasSubstr("AUTOINCREMENT")));
+  EXPECT_THAT(schema, HasSubstr("WHERE state IN (1, 2)"));
 }
 
 // Case 56. SPEC §2 differs: a corrupt file is never silently replaced (the

@@ -38,8 +38,18 @@ TEST(WorkThreadsTest, AnExceptionBecomesAnAbortedResult) {
 TEST(WorkThreadsTest, KeepsItsThreadBetweenRuns) {
   WorkThreads threads;
   std::thread::id first, second;
-  threads.Run([&] { first = std::this_thread::get_id(); return Result<std::string>(""); }, kLong);
-  threads.Run([&] { second = std::this_thread::get_id(); return Result<std::string>(""); }, kLong);
+  threads.Run(
+      [&] {
+        first = std::this_thread::get_id();
+        return Result<std::string>("");
+      },
+      kLong);
+  threads.Run(
+      [&] {
+        second = std::this_thread::get_id();
+        return Result<std::string>("");
+      },
+      kLong);
   EXPECT_NE(first, std::this_thread::get_id());
   EXPECT_EQ(first, second);
 }
@@ -61,7 +71,11 @@ TEST(WorkThreadsTest, TimedOutWorkIsAbandonedAndItsThreadNeverReused) {
 
   std::thread::id next;
   auto r2 = threads.Run(
-      [&] { next = std::this_thread::get_id(); return Result<std::string>("next"); }, kLong);
+      [&] {
+        next = std::this_thread::get_id();
+        return Result<std::string>("next");
+      },
+      kLong);
   ASSERT_TRUE(r2.has_value());
   EXPECT_EQ(**r2, "next");
   EXPECT_NE(next, stuck);
@@ -76,12 +90,21 @@ TEST(WorkThreadsTest, ConcurrentCallersRunAtTheSameTime) {
   auto a_seen = a_started.get_future().share();
   auto b_seen = b_started.get_future().share();
   auto other = std::async(std::launch::async, [&] {
-    return threads.Run([&] { b_started.set_value(); a_seen.wait(); return Result<std::string>("b"); },
-                       kLong);
+    return threads.Run(
+        [&] {
+          b_started.set_value();
+          a_seen.wait();
+          return Result<std::string>("b");
+        },
+        kLong);
   });
-  auto mine =
-      threads.Run([&] { a_started.set_value(); b_seen.wait(); return Result<std::string>("a"); },
-                  kLong);
+  auto mine = threads.Run(
+      [&] {
+        a_started.set_value();
+        b_seen.wait();
+        return Result<std::string>("a");
+      },
+      kLong);
   auto theirs = other.get();
   ASSERT_TRUE(mine.has_value());
   ASSERT_TRUE(theirs.has_value());
