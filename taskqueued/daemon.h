@@ -77,6 +77,8 @@ class Daemon {
   const QueueSettings& CurrentSettings();
   void RetrySoon();
   void ReportStatus();
+  // Sends WATCHDOG=1 when it is due (a no-op without a watchdog).
+  void FeedWatchdog(int64_t now);
 
   DaemonOptions options_;
   SignalChannel& signals_;
@@ -113,6 +115,8 @@ class Daemon {
   int64_t grace_deadline_ms_ = 0;
 
   size_t reported_running_ = SIZE_MAX;
+  // When the service manager's watchdog must next hear from the loop.
+  std::optional<int64_t> next_watchdog_ms_;
 };
 
 }  // namespace taskqueue::daemon

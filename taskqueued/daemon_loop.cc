@@ -43,10 +43,12 @@ int Daemon::Run() {
   spdlog::info("taskqueued {} ready: queue '{}' in {} (max_running {}, pid {})", TASKQUEUED_VERSION,
                queue_->name(), queue_->state_dir().string(), settings.max_running, ::getpid());
   notifier_.Notify("READY=1");
+  if (notifier_.watchdog_interval_ms() > 0) next_watchdog_ms_ = SteadyMillis();
   for (;;) {
     if (!stopping_) DoWork();
     CommitAndStart();
     ReportStatus();
+    FeedWatchdog(SteadyMillis());
     if (stopping_ && children_->empty() && inprocess_->empty()) break;
     children_->RecordPids();
     auto wakeup = waker_->Wait(NextDeadline());
@@ -304,6 +306,7 @@ std::optional<int64_t> Daemon::NextDeadline() const {
   consider(children_->NextDeadline());
   consider(inprocess_->NextDeadline());
   consider(retry_ms_);
+  consider(next_watchdog_ms_);
   if (stopping_) {
     if (!stop_sent_) consider(grace_deadline_ms_);
   } else {
@@ -313,6 +316,14 @@ std::optional<int64_t> Daemon::NextDeadline() const {
     consider(next_prune_ms_);
   }
   return next;
+}
+
+void Daemon::FeedWatchdog(int64_t now) {
+  // Fed from the loop itself (not a timer thread): a loop stuck in a call
+  // for the watchdog's interval is what the watchdog exists to catch.
+  if (!next_watchdog_ms_ || now < *next_watchdog_ms_) return;
+  notifier_.Notify("WATCHDOG=1");
+  next_watchdog_ms_ = now + notifier_.watchdog_interval_ms();
 }
 
 void Daemon::ReportStatus() {

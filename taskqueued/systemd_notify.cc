@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace taskqueue::daemon {
@@ -16,7 +18,18 @@ SystemdNotifier::SystemdNotifier() {
   // Non-blocking: a manager that reads slowly (or a full queue) must cost a
   // lost status line, never a stalled daemon.
   socket_ = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (socket_.valid()) address_ = env;
+  if (!socket_.valid()) return;
+  address_ = env;
+  // As sd_watchdog_enabled(3): the watchdog is ours unless WATCHDOG_PID
+  // names another process.
+  const char* usec = ::getenv("WATCHDOG_USEC");
+  const char* pid = ::getenv("WATCHDOG_PID");
+  if (usec == nullptr) return;
+  if (pid != nullptr && std::strtoll(pid, nullptr, 10) != ::getpid()) return;
+  char* end = nullptr;
+  const long long us = std::strtoll(usec, &end, 10);
+  if (end == usec || *end != '\0' || us <= 0) return;
+  watchdog_interval_ms_ = std::max<int64_t>(1, us / 2000);
 }
 
 bool SystemdNotifier::Notify(std::string_view state) const {

@@ -7,6 +7,7 @@
 #ifndef TASKQUEUED_SYSTEMD_NOTIFY_H_
 #define TASKQUEUED_SYSTEMD_NOTIFY_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,15 @@ class SystemdNotifier {
   // manager's queue is full: the line is then lost).
   bool Notify(std::string_view state) const;
 
+  // How often to send "WATCHDOG=1": half of $WATCHDOG_USEC (in ms), or 0
+  // when the manager set no watchdog for this process ($WATCHDOG_PID names
+  // another one) or notifications are disabled.
+  int64_t watchdog_interval_ms() const { return watchdog_interval_ms_; }
+
  private:
   std::string address_;
   UniqueFd socket_;
+  int64_t watchdog_interval_ms_ = 0;
 };
 
 }  // namespace taskqueue::daemon

@@ -245,6 +245,24 @@ TEST(DaemonRunTest, ChildGetsItsEnvironmentAndItsOutputIsKept) {
   StopDaemon(*daemon);
 }
 
+// With WatchdogSec= in the unit, systemd sets WATCHDOG_USEC and restarts a
+// daemon that stays silent that long; the loop says WATCHDOG=1 at half that
+// interval, idle or not. A watchdog meant for another process is ignored.
+TEST(DaemonRunTest, FeedsTheServiceManagersWatchdog) {
+  DaemonFixture f;
+  auto daemon = f.StartDaemon({}, {"WATCHDOG_USEC=100000"});
+  ASSERT_TRUE(daemon);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(daemon->WaitMessage("WATCHDOG=1", std::chrono::seconds(10))) << daemon->Log();
+  }
+  StopDaemon(*daemon);
+
+  auto other = f.StartDaemon({}, {"WATCHDOG_USEC=100000", "WATCHDOG_PID=1"});
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->WaitMessage("WATCHDOG=1", std::chrono::milliseconds(300)));
+  StopDaemon(*other);
+}
+
 TEST(DaemonRunTest, InProcessProcessorRunsOnAThread) {
   DaemonFixture f;
   auto daemon = f.StartDaemon();

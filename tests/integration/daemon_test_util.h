@@ -127,7 +127,8 @@ class DaemonProcess {
   // Starts `TASKQUEUED_PATH args...` with stderr (and stdout) appended to
   // `log_file`. Returns false if it could not be spawned.
   bool Start(const std::vector<std::string>& args, const std::filesystem::path& log_file,
-             const std::filesystem::path& notify_socket) {
+             const std::filesystem::path& notify_socket,
+             const std::vector<std::string>& extra_env = {}) {
     log_file_ = log_file;
     notify_fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
@@ -145,12 +146,13 @@ class DaemonProcess {
     for (char** e = environ; *e; ++e) {
       std::string entry = *e;
       if (entry.rfind("NOTIFY_SOCKET=", 0) == 0 || entry.rfind("TASKQUEUE_", 0) == 0 ||
-          entry.rfind("JOURNAL_STREAM=", 0) == 0) {
+          entry.rfind("JOURNAL_STREAM=", 0) == 0 || entry.rfind("WATCHDOG_", 0) == 0) {
         continue;
       }
       env_s.push_back(entry);
     }
     env_s.push_back("NOTIFY_SOCKET=" + notify_socket.string());
+    env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> envp;
     for (auto& s : env_s) envp.push_back(s.data());
     envp.push_back(nullptr);
@@ -171,6 +173,13 @@ class DaemonProcess {
 
   // Waits for READY=1 (false if the daemon exited or the time ran out).
   bool WaitReady(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    return WaitMessage("READY=1", timeout);
+  }
+
+  // Waits for the next notification containing `what` (false if the
+  // daemon exited or the time ran out).
+  bool WaitMessage(const std::string& what,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     const int64_t deadline = MonoMillis() + timeout.count();
     for (;;) {
       int64_t left = deadline - MonoMillis();
@@ -183,7 +192,7 @@ class DaemonProcess {
         if (n > 0) {
           std::string msg(buf, static_cast<size_t>(n));
           messages_.push_back(msg);
-          if (msg.find("READY=1") != std::string::npos) return true;
+          if (msg.find(what) != std::string::npos) return true;
         }
       } else if (fds[1].revents & POLLIN) {
         return false;  // exited
@@ -312,11 +321,12 @@ class DaemonFixture {
   }
 
   // Starts a daemon and waits until it is ready.
-  std::unique_ptr<DaemonProcess> StartDaemon(const std::vector<std::string>& extra = {}) {
+  std::unique_ptr<DaemonProcess> StartDaemon(const std::vector<std::string>& extra = {},
+                                             const std::vector<std::string>& env = {}) {
     auto d = std::make_unique<DaemonProcess>();
     const auto n = std::to_string(++started_);
     if (!d->Start(Args(extra), dir_.path() / ("daemon" + n + ".log"),
-                  dir_.path() / ("notify" + n))) {
+                  dir_.path() / ("notify" + n), env)) {
       ADD_FAILURE() << "cannot spawn " << TASKQUEUED_PATH;
       return nullptr;
     }
