@@ -1,5 +1,7 @@
 #include "work_threads.h"
 
+#include <unistd.h>
+
 #include <condition_variable>
 #include <thread>
 #include <utility>
@@ -7,7 +9,8 @@
 namespace taskqueue {
 
 // One kept thread and the hand-over between it and the caller of Run. The
-// thread holds a reference too, so an abandoned worker outlives WorkThreads.
+// thread is detached and holds a reference to this, so a worker outlives
+// WorkThreads when it must (abandoned after a timeout, or still leaving).
 struct WorkThreads::Worker {
   std::mutex mu;
   std::condition_variable cv;
@@ -16,7 +19,6 @@ struct WorkThreads::Worker {
   bool done = false;  // the last work's result is in `result`
   bool stop = false;  // exit once idle (shutdown or abandoned)
   Result<std::string> result = Status::Aborted("not run");
-  std::thread thread;
 
   static void Loop(const std::shared_ptr<Worker>& self) {
     std::unique_lock<std::mutex> lock(self->mu);
@@ -47,26 +49,36 @@ struct WorkThreads::Worker {
   }
 };
 
+WorkThreads::WorkThreads() : owner_pid_(::getpid()) {}
+
 WorkThreads::~WorkThreads() {
-  std::vector<std::shared_ptr<Worker>> idle;
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    idle.swap(idle_);
-  }
-  for (auto& w : idle) {
+  std::lock_guard<std::mutex> guard(mu_);
+  if (ForgetThreadsOfParent()) return;
+  for (auto& w : idle_) {
     {
-      std::lock_guard<std::mutex> guard(w->mu);
+      std::lock_guard<std::mutex> lock(w->mu);
       w->stop = true;
     }
     w->cv.notify_all();
-    if (w->thread.joinable()) w->thread.join();
   }
+}
+
+bool WorkThreads::ForgetThreadsOfParent() {
+  if (::getpid() == owner_pid_) return false;
+  // A forked child has none of its parent's threads, and their mutexes and
+  // condition variables may look held or waited on for ever: they are
+  // neither used nor destroyed here, only leaked (once per fork).
+  new std::vector<std::shared_ptr<Worker>>(std::move(idle_));
+  idle_.clear();
+  owner_pid_ = ::getpid();
+  return true;
 }
 
 std::optional<Result<std::string>> WorkThreads::Run(Work work, std::chrono::milliseconds timeout) {
   std::shared_ptr<Worker> w;
   {
     std::lock_guard<std::mutex> guard(mu_);
+    ForgetThreadsOfParent();
     if (!idle_.empty()) {
       w = std::move(idle_.back());
       idle_.pop_back();
@@ -74,7 +86,7 @@ std::optional<Result<std::string>> WorkThreads::Run(Work work, std::chrono::mill
   }
   if (!w) {
     w = std::make_shared<Worker>();
-    w->thread = std::thread([w] { Worker::Loop(w); });
+    std::thread([w] { Worker::Loop(w); }).detach();
   }
   std::unique_lock<std::mutex> lock(w->mu);
   w->work = std::move(work);
@@ -82,10 +94,7 @@ std::optional<Result<std::string>> WorkThreads::Run(Work work, std::chrono::mill
   w->done = false;
   w->cv.notify_all();
   if (!w->cv.wait_for(lock, timeout, [&] { return w->done; })) {
-    // Abandon it: it exits after the work it cannot be stopped in.
-    w->stop = true;
-    lock.unlock();
-    w->thread.detach();
+    w->stop = true;  // abandoned: it exits after the work it cannot be stopped in
     return std::nullopt;
   }
   Result<std::string> result = std::move(w->result);

@@ -8,9 +8,12 @@
 // exits instead of taking more.
 //
 // Thread-safety: Run may be called from several threads at once; each call
-// gets a thread of its own.
+// gets a thread of its own. Fork-safe: in a forked child (which has none of
+// its parent's threads) Run starts threads of its own.
 #ifndef TASKQUEUE_SRC_WORK_THREADS_H_
 #define TASKQUEUE_SRC_WORK_THREADS_H_
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
@@ -28,10 +31,11 @@ class WorkThreads {
  public:
   using Work = std::function<Result<std::string>()>;
 
-  WorkThreads() = default;
+  WorkThreads();
   WorkThreads(const WorkThreads&) = delete;
   WorkThreads& operator=(const WorkThreads&) = delete;
-  // Stops and joins the idle threads. Abandoned ones are left to finish.
+  // Tells the idle threads to exit (they are detached: nothing waits for
+  // them). Abandoned ones are left to finish.
   ~WorkThreads();
 
   // Runs `work` on an idle thread (or a new one) and waits up to `timeout`
@@ -41,7 +45,12 @@ class WorkThreads {
 
  private:
   struct Worker;
+  // After a fork, drops (leaks) the parent's idle workers. True if it did.
+  // REQUIRES: mu_ held.
+  bool ForgetThreadsOfParent();
+
   std::mutex mu_;
+  pid_t owner_pid_;  // the process whose threads idle_ holds
   std::vector<std::shared_ptr<Worker>> idle_;
 };
 

@@ -9,10 +9,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include "fakes/fork_util.h"
+
 namespace taskqueue {
 namespace {
 
 using std::chrono::milliseconds;
+using ::taskqueue::testing::ForkChild;
+using ::taskqueue::testing::WaitExit;
 constexpr milliseconds kLong{60'000};  // never reached when all is well
 
 TEST(WorkThreadsTest, ReturnsTheWorksResultOrError) {
@@ -110,6 +114,20 @@ TEST(WorkThreadsTest, ConcurrentCallersRunAtTheSameTime) {
   ASSERT_TRUE(theirs.has_value());
   EXPECT_EQ(**mine, "a");
   EXPECT_EQ(**theirs, "b");
+}
+
+// A program may open a queue, process a task, then fork workers that go on
+// using it: a child has none of its parent's threads and must not wait for
+// them.
+TEST(WorkThreadsTest, AForkedChildRunsWorkOnThreadsOfItsOwn) {
+  WorkThreads threads;
+  ASSERT_TRUE(threads.Run([] { return Result<std::string>("parent"); }, kLong).has_value());
+  const pid_t child = ForkChild([&threads] {
+    auto r = threads.Run([] { return Result<std::string>("child"); }, milliseconds(5000));
+    return r.has_value() && r->ok() && **r == "child" ? 0 : 1;
+  });
+  ASSERT_GT(child, 0);
+  EXPECT_EQ(WaitExit(child), 0);
 }
 
 }  // namespace
