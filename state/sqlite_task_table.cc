@@ -390,8 +390,8 @@ int64_t SqliteQueueTxn::PruneEvents(int64_t before_time) {
   s.bind(1, before_time);
   const int64_t deleted = s.exec();
   if (deleted > 0) {
-    auto& left = Stmt("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)");
-    if (left.executeStep() && left.getColumn(0).getInt64() == 0) {
+    auto& left = Stmt("SELECT EXISTS (SELECT 1 FROM events)");
+    if (left.executeStep() && left.getColumn(0).getInt() == 0) {
       SetMeta("events_floor", std::to_string(newest));  // the next event: newest + 1
     }
   }

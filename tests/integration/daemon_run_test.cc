@@ -104,10 +104,7 @@ TEST(DaemonRunTest, ChildExitingThreeWithTwoAttemptsRunsTwiceThenFails) {
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("fail3");
-  ASSERT_TRUE(WaitUntil([&] {
-    auto t = f.Find(id);
-    return t && t->state == TaskState::kFailed;
-  })) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kFailed)) << daemon->Log();
   auto t = f.Find(id);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->exit_status, 3);
@@ -162,9 +159,9 @@ TEST(DaemonRunTest, ARunningChildsPidIsOnRecord) {
   DaemonFixture f;
   const auto pids = f.root() / "pids";
   const auto go = f.root() / "go";
-  f.plugins().Write("hold", {ShellProcessor("hold", "echo $$ >> " + pids.string() +
-                                                        "; while [ ! -e " + go.string() +
-                                                        " ]; do sleep 0.02; done")});
+  f.plugins().Write("hold",
+                    {ShellProcessor("hold", "echo $$ >> " + pids.string() + "; while [ ! -e " +
+                                                go.string() + " ]; do sleep 0.02; done")});
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("hold");
@@ -180,10 +177,7 @@ TEST(DaemonRunTest, ARunningChildsPidIsOnRecord) {
   EXPECT_GT(t->pid_start_time, 0);
   EXPECT_FALSE(t->boot_id.empty());
   std::ofstream(go) << "";
-  ASSERT_TRUE(WaitUntil([&] {
-    auto done = f.Find(id);
-    return done && done->state == TaskState::kComplete;
-  })) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log();
   StopDaemon(*daemon);
 }
 
@@ -232,10 +226,7 @@ TEST(DaemonRunTest, ChildGetsItsEnvironmentAndItsOutputIsKept) {
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("env");
-  ASSERT_TRUE(WaitUntil([&] {
-    auto t = f.Find(id);
-    return t && t->state == TaskState::kComplete;
-  })) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log();
   EXPECT_EQ(f.Find(id)->result, "all good");
   std::ifstream in(f.queue().OutputPath(id));
   std::stringstream out;
@@ -268,10 +259,7 @@ TEST(DaemonRunTest, InProcessProcessorRunsOnAThread) {
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("noop");  // the built-in in-process processor
-  ASSERT_TRUE(WaitUntil([&] {
-    auto t = f.Find(id);
-    return t && t->state == TaskState::kComplete;
-  })) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log();
   EXPECT_EQ(f.Find(id)->pid, 0);
   StopDaemon(*daemon);
 }
@@ -288,10 +276,7 @@ TEST(DaemonRunTest, OutputIsCutAtMaxOutputBytes) {
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);
   const int64_t id = f.Enqueue("loud");
-  ASSERT_TRUE(WaitUntil([&] {
-    auto t = f.Find(id);
-    return t && t->state == TaskState::kComplete;
-  })) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log();
   std::ifstream in(f.queue().OutputPath(id));
   std::stringstream out;
   out << in.rdbuf();
@@ -312,11 +297,7 @@ TEST(DaemonRunTest, SighupReloadsPlugins) {
     return daemon->Log().find("plugins reloaded") != std::string::npos;
   })) << daemon->Log();
   const int64_t id = f.Enqueue("second");  // this producer loads both files
-  ASSERT_TRUE(WaitUntil([&] {
-    auto t = f.Find(id);
-    return t && t->state == TaskState::kComplete;
-  })) << daemon->Log()
-      << f.Find(id)->error;
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log() << f.Find(id)->error;
   EXPECT_EQ(ReadRecords(f.records()).size(), 1u);
   StopDaemon(*daemon);
 }

@@ -325,8 +325,8 @@ class DaemonFixture {
                                              const std::vector<std::string>& env = {}) {
     auto d = std::make_unique<DaemonProcess>();
     const auto n = std::to_string(++started_);
-    if (!d->Start(Args(extra), dir_.path() / ("daemon" + n + ".log"),
-                  dir_.path() / ("notify" + n), env)) {
+    if (!d->Start(Args(extra), dir_.path() / ("daemon" + n + ".log"), dir_.path() / ("notify" + n),
+                  env)) {
       ADD_FAILURE() << "cannot spawn " << TASKQUEUED_PATH;
       return nullptr;
     }
@@ -369,6 +369,17 @@ class DaemonFixture {
   std::optional<Task> Find(int64_t id) {
     auto t = queue().FindTask(id);
     return t.ok() ? *t : std::nullopt;
+  }
+
+  // Waits until task `id` is in `state` (false if the time ran out).
+  bool WaitForState(int64_t id, TaskState state,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    return WaitUntil(
+        [&] {
+          auto t = Find(id);
+          return t && t->state == state;
+        },
+        timeout);
   }
 
   // The tasks not finished yet, one line each, for failure messages.
