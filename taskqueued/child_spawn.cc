@@ -1,10 +1,13 @@
 #include "child_spawn.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "signals.h"
+#include "spawn_journal.h"
 
 extern char** environ;
 
@@ -49,34 +53,195 @@ int DevNull() {
   return fd;
 }
 
+// What a child execs, built before it exists: after that, only
+// async-signal-safe calls.
+struct ExecImage {
+  std::vector<std::string> argv_strings, env_strings;
+  std::vector<char*> argv, envp;
+};
+
+ExecImage BuildExecImage(const Task& task, const std::vector<std::string>& argv,
+                         const ChildLaunch& launch) {
+  ExecImage image;
+  image.argv_strings = argv;
+  for (auto& s : image.argv_strings) image.argv.push_back(s.data());
+  image.argv.push_back(nullptr);
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (!Scrubbed(*e)) image.env_strings.emplace_back(*e);
+  }
+  image.env_strings.push_back("TASKQUEUE_TASK_ID=" + task.uuid());
+  image.env_strings.push_back("TASKQUEUE_STATE_DIR=" + launch.state_dir.string());
+  image.env_strings.push_back("TASKQUEUE_NAME=" + launch.queue_name);
+  image.env_strings.push_back("TASKQUEUE_ATTEMPT=" + std::to_string(task.attempts_made));
+  for (auto& s : image.env_strings) image.envp.push_back(s.data());
+  image.envp.push_back(nullptr);
+  return image;
+}
+
+// In the child: its own session, default signal handling, and the task's
+// stdin, stdout and stderr. Async-signal-safe.
+void SetUpChild(int output_fd) {
+  SignalChannel::ResetForChild();
+  ::setsid();
+  const int devnull = DevNull();
+  if (devnull >= 0) ::dup2(devnull, 0);
+  ::dup2(output_fd, 1);
+  ::dup2(output_fd, 2);
+}
+
+// In the child: execs `image`, or reports why it could not on stderr (the
+// task's output) and exits kExecFailedExitStatus. Async-signal-safe: it
+// changes no memory of the process (a SpawnChild child shares the daemon's).
+[[noreturn]] void ExecOrExit(const ExecImage& image) {
+  // Descriptors the daemon opened without O_CLOEXEC (libraries do) must
+  // not leak into the task.
+  ::syscall(SYS_close_range, 3u, ~0u, kCloseRangeCloexec);
+  char* const* argv = image.argv.data();
+  char* const* envp = image.envp.data();
+  if (std::strchr(argv[0], '/') != nullptr) {
+    ::execve(argv[0], argv, envp);
+  } else {
+    // Searches the daemon's own PATH (the task's is the same).
+    ::execvpe(argv[0], argv, envp);
+  }
+  const int err = errno;
+  const char* why = ::strerrordesc_np(err);
+  WriteAll(2, "taskqueued: cannot execute ");
+  WriteAll(2, argv[0]);
+  WriteAll(2, ": ");
+  WriteAll(2, why != nullptr ? why : "unknown error");
+  WriteAll(2, "\n");
+  ::_exit(kExecFailedExitStatus);
+}
+
+// Field 22 of /proc/self/stat (the start time, in clock ticks since boot),
+// or 0. Async-signal-safe: a stack buffer and system calls only.
+int64_t OwnStartTime() {
+  char buf[1024];
+  const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n <= 0) return 0;
+  // The command name (field 2) may hold spaces and parentheses: fields are
+  // counted from after the last ')'.
+  const char* p = nullptr;
+  for (ssize_t i = n - 1; i >= 0; --i) {
+    if (buf[i] == ')') {
+      p = buf + i + 1;
+      break;
+    }
+  }
+  if (p == nullptr) return 0;
+  const char* const end = buf + n;
+  for (int field = 3; field < 22; ++field) {  // skip fields 3..21
+    while (p < end && *p == ' ') ++p;
+    while (p < end && *p != ' ') ++p;
+  }
+  while (p < end && *p == ' ') ++p;
+  int64_t value = 0;
+  while (p < end && *p >= '0' && *p <= '9') value = value * 10 + (*p++ - '0');
+  return value;
+}
+
+// Shared between the daemon and a SpawnChild child, which runs on `stack`
+// in the daemon's memory while the daemon's calling thread is suspended.
+struct SpawnContext {
+  const ExecImage* image;
+  int output_fd;
+  int note_fd;
+  int64_t task_id;
+  pid_t daemon_pid;
+  // Written by the child:
+  int64_t start_time;
+  int note_errno;  // non-zero: the note was not written, and nothing ran
+};
+
+int SpawnedChildMain(void* arg) {
+  auto* ctx = static_cast<SpawnContext*>(arg);
+  ::prctl(PR_SET_NAME, kUnreleasedComm, 0, 0, 0);
+  SetUpChild(ctx->output_fd);
+  // The note must be on record before the task may run. The child writes
+  // it itself: the daemon cannot, since it is suspended until the exec.
+  const pid_t pid = static_cast<pid_t>(::syscall(SYS_getpid));
+  ctx->start_time = OwnStartTime();
+  char note[SpawnJournal::kMaxNoteSize];
+  const size_t size = SpawnJournal::FormatNote(note, ctx->task_id, pid, ctx->start_time);
+  if (::write(ctx->note_fd, note, size) != static_cast<ssize_t>(size)) {
+    ctx->note_errno = errno != 0 ? errno : EIO;
+    ::_exit(kNotStartedExitStatus);
+  }
+  // A daemon killed before the note was written could have been restarted
+  // without seeing it: a child whose daemon is gone runs nothing.
+  if (::getppid() != ctx->daemon_pid) ::_exit(kNotStartedExitStatus);
+  ExecOrExit(*ctx->image);
+}
+
+// A child's stack, for as long as it shares the daemon's memory.
+class ChildStack {
+ public:
+  explicit ChildStack(size_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    base_ = p == MAP_FAILED ? nullptr : p;
+  }
+  ~ChildStack() {
+    if (base_ != nullptr) ::munmap(base_, size_);
+  }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  bool ok() const { return base_ != nullptr; }
+  void* top() const { return static_cast<char*>(base_) + size_; }
+
+ private:
+  size_t size_;
+  void* base_;
+};
+
 }  // namespace
 
+Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>& argv,
+                                const ChildLaunch& launch, int note_fd) {
+  if (argv.empty()) return Status::InvalidArgument("SpawnChild needs a program to run");
+  DevNull();  // opened here, not in the child
+  const ExecImage image = BuildExecImage(task, argv, launch);
+  // execvpe() runs a script without a #! line through /bin/sh, copying
+  // argv onto the stack: room for that on top of a generous base.
+  ChildStack stack(256 * 1024 + (image.argv.size() + 2) * sizeof(char*));
+  if (!stack.ok()) return Status::IOError(std::string("mmap failed: ") + std::strerror(errno));
+  SpawnContext ctx{&image, launch.output_fd, note_fd, task.id, ::getpid(), 0, 0};
+
+  // No signal handler may run in the child while it shares our memory:
+  // everything is blocked until it has exec'd (it sets its own mask).
+  sigset_t all, saved;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+  const int pid = ::clone(SpawnedChildMain, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+  const int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) return Status::IOError(std::string("clone failed: ") + std::strerror(clone_errno));
+  if (ctx.note_errno != 0) {
+    int ignored;
+    while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    return Status::Aborted(std::string("cannot write the spawn journal: ") +
+                           std::strerror(ctx.note_errno));
+  }
+  return SpawnedChild{static_cast<pid_t>(pid), ctx.start_time};
+}
+
 Result<PendingChild> ForkChild(const Task& task, const ChildProcessor& processor,
-                               const ChildLaunch& launch) {
-  const int devnull = DevNull();
+                               const std::vector<std::string>& argv, const ChildLaunch& launch) {
+  DevNull();  // opened here, not in the child
   int go_pipe[2];
   if (::pipe2(go_pipe, O_CLOEXEC) != 0) {
     return Status::IOError(std::string("pipe2 failed: ") + std::strerror(errno));
   }
   UniqueFd go_read(go_pipe[0]), go_write(go_pipe[1]);
-
-  // Everything the child needs is built before fork: after it, only
-  // async-signal-safe calls until exec.
-  std::vector<std::string> argv_strings = processor.Argv(task);
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!Scrubbed(*e)) env_strings.emplace_back(*e);
-  }
-  env_strings.push_back("TASKQUEUE_TASK_ID=" + task.uuid());
-  env_strings.push_back("TASKQUEUE_STATE_DIR=" + launch.state_dir.string());
-  env_strings.push_back("TASKQUEUE_NAME=" + launch.queue_name);
-  env_strings.push_back("TASKQUEUE_ATTEMPT=" + std::to_string(task.attempts_made));
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  const ExecImage image = BuildExecImage(task, argv, launch);
 
   char comm[17] = {0};
   ::prctl(PR_GET_NAME, comm, 0, 0, 0);
@@ -88,11 +253,7 @@ Result<PendingChild> ForkChild(const Task& task, const ChildProcessor& processor
     // this child waiting for ever instead of reading end-of-file.
     go_write.Reset();
     ::prctl(PR_SET_NAME, kUnreleasedComm, 0, 0, 0);
-    SignalChannel::ResetForChild();
-    ::setsid();
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(launch.output_fd, 1);
-    ::dup2(launch.output_fd, 2);
+    SetUpChild(launch.output_fd);
     char go = 0;
     ssize_t n;
     do {
@@ -100,24 +261,8 @@ Result<PendingChild> ForkChild(const Task& task, const ChildProcessor& processor
     } while (n < 0 && errno == EINTR);
     if (n != 1) ::_exit(kNotStartedExitStatus);
     ::prctl(PR_SET_NAME, comm, 0, 0, 0);
-    environ = envp.data();
-    if (!argv_strings.empty()) {
-      // Descriptors the daemon opened without O_CLOEXEC (libraries do) must
-      // not leak into the task.
-      ::syscall(SYS_close_range, 3u, ~0u, kCloseRangeCloexec);
-      if (std::strchr(argv[0], '/') != nullptr) {
-        ::execve(argv[0], argv.data(), envp.data());
-      } else {
-        ::execvpe(argv[0], argv.data(), envp.data());
-      }
-      const int err = errno;
-      WriteAll(2, "taskqueued: cannot execute ");
-      WriteAll(2, argv[0]);
-      WriteAll(2, ": ");
-      WriteAll(2, std::strerror(err));
-      WriteAll(2, "\n");
-      ::_exit(kExecFailedExitStatus);
-    }
+    if (!argv.empty()) ExecOrExit(image);
+    environ = const_cast<char**>(image.envp.data());
     int status = 1;
     try {
       status = processor.RunInChild(task);

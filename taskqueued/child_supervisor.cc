@@ -53,26 +53,45 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
   auto output = OutputFile::Open(queue_.OutputPath(task.id), task.attempts_made <= 1);
   if (!output.ok()) return output.status();
   ChildLaunch launch{queue_.state_dir(), queue_.name(), output->fd()};
-  auto pending = ForkChild(task, *processor, launch);
-  if (!pending.ok()) return pending.status();
-  const pid_t pid = pending->pid;
-  const int64_t start_time = ProcessStartTime(pid);
-  // The pid must be on record before the child may run: a daemon killed
-  // after this point finds it again at restart. The journal is enough for
-  // that (a write, no fsync), and the database commit follows in
-  // RecordPids(); without the journal, the commit must come first.
+  const std::vector<std::string> argv = processor->Argv(task);
+  pid_t pid = 0;
+  int64_t start_time = 0;
   bool recorded = false;
-  if (!journal_.Note(task.id, pid, start_time).ok()) {
-    Status st = queue_.SetTaskProcess(task.id, pid, start_time, BootId());
-    if (!st.ok()) {
-      pending->go.Reset();  // the child reads end-of-file and exits unrun
-      int ignored;
-      ::waitpid(pid, &ignored, 0);
-      return st;
+  if (!argv.empty()) {
+    // The usual way: the child notes itself in the journal before exec.
+    auto spawned = SpawnChild(task, argv, launch, journal_.fd());
+    if (spawned.ok()) {
+      journal_.NotedByChild();
+      pid = spawned->pid;
+      start_time = spawned->start_time;
+    } else if (spawned.status().code() != Status::Code::kAborted) {
+      return spawned.status();
+    } else {
+      spdlog::warn("{}: {}; committing its pid before it runs instead", Label(task),
+                   spawned.status().message());
     }
-    recorded = true;
   }
-  Release(*pending);
+  if (pid == 0) {
+    auto pending = ForkChild(task, *processor, argv, launch);
+    if (!pending.ok()) return pending.status();
+    pid = pending->pid;
+    start_time = ProcessStartTime(pid);
+    // The pid must be on record before the child may run: a daemon killed
+    // after this point finds it again at restart. The journal is enough for
+    // that (a write, no fsync), and the database commit follows in
+    // RecordPids(); without the journal, the commit must come first.
+    if (!journal_.Note(task.id, pid, start_time).ok()) {
+      Status st = queue_.SetTaskProcess(task.id, pid, start_time, BootId());
+      if (!st.ok()) {
+        pending->go.Reset();  // the child reads end-of-file and exits unrun
+        int ignored;
+        ::waitpid(pid, &ignored, 0);
+        return st;
+      }
+      recorded = true;
+    }
+    Release(*pending);
+  }
   Run run;
   run.task_id = task.id;
   run.label = Label(task);

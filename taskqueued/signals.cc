@@ -54,10 +54,19 @@ std::vector<int> SignalChannel::ReadPending() {
 }
 
 void SignalChannel::ResetForChild() {
+  // Every signal with a handler or ignored goes back to its default: a task
+  // starts as from a shell, and no handler of the daemon's (or of a plugin
+  // it loaded) may run in a child that still shares the daemon's memory.
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction current;
+    if (::sigaction(sig, nullptr, &current) != 0) continue;  // reserved by libc
+    if ((current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_DFL) continue;
+    ::sigaction(sig, &dfl, nullptr);
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);

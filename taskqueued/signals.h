@@ -33,8 +33,9 @@ class SignalChannel {
   // kind may have been merged into one by the kernel). Never blocks.
   std::vector<int> ReadPending();
 
-  // For a forked child, before exec: default dispositions and an empty
-  // signal mask. Async-signal-safe.
+  // For a child, before exec: every signal's default disposition and an
+  // empty signal mask. Async-signal-safe, and writes no memory of the
+  // process (a SpawnChild() child shares the daemon's).
   static void ResetForChild();
 
  private:

@@ -45,12 +45,38 @@ Result<std::unique_ptr<SpawnJournal>> SpawnJournal::Open(const std::filesystem::
   return std::unique_ptr<SpawnJournal>(new SpawnJournal(std::move(fd), header.size()));
 }
 
+namespace {
+
+// Appends the decimal digits of `v` (>= 0) at `out`; returns the end.
+char* AppendDecimal(char* out, uint64_t v) noexcept {
+  char digits[20];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *out++ = digits[--n];
+  return out;
+}
+
+}  // namespace
+
+size_t SpawnJournal::FormatNote(char* buf, int64_t id, pid_t pid, int64_t start_time) noexcept {
+  // "<id> <pid> <start time>\n": at most 20 + 1 + 10 + 1 + 20 + 1 bytes.
+  char* p = AppendDecimal(buf, static_cast<uint64_t>(id < 0 ? 0 : id));
+  *p++ = ' ';
+  p = AppendDecimal(p, static_cast<uint64_t>(pid < 0 ? 0 : pid));
+  *p++ = ' ';
+  p = AppendDecimal(p, static_cast<uint64_t>(start_time < 0 ? 0 : start_time));
+  *p++ = '\n';
+  return static_cast<size_t>(p - buf);
+}
+
 Status SpawnJournal::Note(int64_t id, pid_t pid, int64_t start_time) {
-  char line[96];
-  int n = std::snprintf(line, sizeof line, "%lld %d %lld\n", static_cast<long long>(id),
-                        static_cast<int>(pid), static_cast<long long>(start_time));
+  char line[kMaxNoteSize];
+  const size_t n = FormatNote(line, id, pid, start_time);
   // One write() of an O_APPEND file: the note is whole or absent.
-  if (::write(fd_.get(), line, static_cast<size_t>(n)) != n) {
+  if (::write(fd_.get(), line, n) != static_cast<ssize_t>(n)) {
     return Status::IOError(std::string("Cannot write the spawn journal: ") + std::strerror(errno));
   }
   dirty_ = true;

@@ -49,6 +49,16 @@ class SpawnJournal {
 
   // Notes that task `id` runs as `pid`. IOError if the write failed.
   Status Note(int64_t id, pid_t pid, int64_t start_time);
+
+  // For a child that notes itself before exec (SpawnChild): the journal's
+  // descriptor (O_APPEND, close-on-exec), the line to write, and a call to
+  // make once the child has written it.
+  int fd() const { return fd_.get(); }
+  // Formats the note of task `id` into `buf` and returns its length (at
+  // most kMaxNoteSize). Async-signal-safe: no allocation, no locale.
+  static size_t FormatNote(char* buf, int64_t id, pid_t pid, int64_t start_time) noexcept;
+  static constexpr size_t kMaxNoteSize = 64;
+  void NotedByChild() { dirty_ = true; }
   // Forgets every note (their pids are in the database now).
   void Clear();
 
