@@ -1,6 +1,7 @@
-// SpawnJournal: <state_dir>/<name>.daemon.spawns, where the daemon notes
-// each child's pid and start time the moment it is forked, before the child
-// may run.
+// SpawnJournal: <state_dir>/<name>.daemon.spawns, where each child's pid and
+// start time are noted before its task may run: by the child itself just
+// before it execs (SpawnChild), or by the daemon for a forked child waiting
+// to be released (ForkChild).
 //
 // Why not the database alone: the pid must be on record before the child
 // runs, or a daemon killed in between would leave a child no one knows of.
