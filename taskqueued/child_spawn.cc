@@ -180,25 +180,40 @@ int SpawnedChildMain(void* arg) {
   ExecOrExit(*ctx->image);
 }
 
-// A child's stack, for as long as it shares the daemon's memory.
+// A child's stack, for as long as it shares the daemon's memory. One per
+// thread, kept between children (a child is done with it once its parent
+// thread resumes) and grown when a child needs more.
 class ChildStack {
  public:
-  explicit ChildStack(size_t size) : size_(size) {
-    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-    base_ = p == MAP_FAILED ? nullptr : p;
-  }
-  ~ChildStack() {
-    if (base_ != nullptr) ::munmap(base_, size_);
-  }
+  ChildStack() = default;
+  ~ChildStack() { Unmap(); }
   ChildStack(const ChildStack&) = delete;
   ChildStack& operator=(const ChildStack&) = delete;
-  bool ok() const { return base_ != nullptr; }
-  void* top() const { return static_cast<char*>(base_) + size_; }
+
+  // The top of a stack of at least `size` bytes; nullptr if none could be
+  // mapped.
+  void* TopOfAtLeast(size_t size) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    size = (size + page - 1) / page * page;
+    if (size > size_) {
+      Unmap();
+      void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+      if (p == MAP_FAILED) return nullptr;
+      base_ = p;
+      size_ = size;
+    }
+    return static_cast<char*>(base_) + size_;
+  }
 
  private:
-  size_t size_;
-  void* base_;
+  void Unmap() {
+    if (base_ != nullptr) ::munmap(base_, size_);
+    base_ = nullptr;
+    size_ = 0;
+  }
+  void* base_ = nullptr;
+  size_t size_ = 0;
 };
 
 }  // namespace
@@ -210,8 +225,11 @@ Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>
   const ExecImage image = BuildExecImage(task, argv, launch);
   // execvpe() runs a script without a #! line through /bin/sh, copying
   // argv onto the stack: room for that on top of a generous base.
-  ChildStack stack(256 * 1024 + (image.argv.size() + 2) * sizeof(char*));
-  if (!stack.ok()) return Status::IOError(std::string("mmap failed: ") + std::strerror(errno));
+  thread_local ChildStack stack;
+  void* const stack_top = stack.TopOfAtLeast(256 * 1024 + (image.argv.size() + 2) * sizeof(char*));
+  if (stack_top == nullptr) {
+    return Status::IOError(std::string("mmap failed: ") + std::strerror(errno));
+  }
   SpawnContext ctx{&image, launch.output_fd, note_fd, task.id, ::getpid(), 0, 0};
 
   // No signal handler may run in the child while it shares our memory:
@@ -219,7 +237,7 @@ Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>
   sigset_t all, saved;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &saved);
-  const int pid = ::clone(SpawnedChildMain, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+  const int pid = ::clone(SpawnedChildMain, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) return Status::IOError(std::string("clone failed: ") + std::strerror(clone_errno));

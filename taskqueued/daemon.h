@@ -75,6 +75,9 @@ class Daemon {
   void ShutdownStep(int64_t now);
   std::optional<int64_t> NextDeadline() const;
   const QueueSettings& CurrentSettings();
+  // Every slot max_running allows is taken by a run of this daemon, so no
+  // claim could start anything (other processes' runs only lower the room).
+  bool SlotsFull();
   void RetrySoon();
   void ReportStatus();
   // Sends WATCHDOG=1 when it is due (a no-op without a watchdog).
@@ -108,6 +111,9 @@ class Daemon {
 
   QueueSettings settings_;
   int64_t settings_read_ms_ = -1;
+  // A claim was skipped because the slots were full: when to read
+  // max_running again, in case another process raised it.
+  std::optional<int64_t> settings_recheck_ms_;
 
   // Shutdown.
   bool stopping_ = false;

@@ -76,6 +76,11 @@ const QueueSettings& Daemon::CurrentSettings() {
   return settings_;
 }
 
+bool Daemon::SlotsFull() {
+  const auto running = static_cast<int64_t>(children_->size() + inprocess_->size());
+  return running >= CurrentSettings().max_running;
+}
+
 void Daemon::RetrySoon() { retry_ms_ = SteadyMillis() + kRetryAfterErrorMillis; }
 
 void Daemon::DoWork() {
@@ -113,6 +118,15 @@ void Daemon::CommitAndStart() {
   // A run that cannot start is recorded at once, so this loops until
   // nothing is left to record and the last claim left slots unused.
   while (!finished_.empty() || (claim_ && !stopping_)) {
+    if (finished_.empty() && SlotsFull()) {
+      // Most wake-ups while every slot is busy come from this daemon's own
+      // commits; a claim (a write transaction) would find no room. A run
+      // ending sets claim_ again; a raised max_running is seen at the
+      // recheck.
+      claim_ = false;
+      if (!settings_recheck_ms_) settings_recheck_ms_ = SteadyMillis() + kSettingsMaxAgeMillis;
+      break;
+    }
     const int64_t max_claims =
         stopping_ || !claim_ ? 0 : std::max<int64_t>(1, CurrentSettings().max_running);
     claim_ = false;
@@ -224,6 +238,11 @@ void Daemon::HandleWakeup(const Waker::Wakeup& wakeup) {
     sched_rechecks_ms_.pop_back();
     promote_ = true;
   }
+  if (settings_recheck_ms_ && now >= *settings_recheck_ms_) {
+    settings_recheck_ms_.reset();
+    settings_read_ms_ = -1;  // read them now
+    if (!SlotsFull()) claim_ = true;
+  }
   if (retry_ms_ && now >= *retry_ms_) {
     retry_ms_.reset();
     promote_ = claim_ = true;
@@ -307,6 +326,7 @@ std::optional<int64_t> Daemon::NextDeadline() const {
   consider(inprocess_->NextDeadline());
   consider(retry_ms_);
   consider(next_watchdog_ms_);
+  consider(settings_recheck_ms_);
   if (stopping_) {
     if (!stop_sent_) consider(grace_deadline_ms_);
   } else {

@@ -181,6 +181,26 @@ TEST(DaemonRunTest, ARunningChildsPidIsOnRecord) {
   StopDaemon(*daemon);
 }
 
+TEST(DaemonRunTest, MaxRunningRaisedByAnotherProcessStartsMoreTasks) {
+  DaemonFixture f;
+  const auto go = f.root() / "go";
+  f.plugins().Write(
+      "hold", {ShellProcessor("hold", "while [ ! -e " + go.string() + " ]; do sleep 0.02; done")});
+  auto daemon = f.StartDaemon({"--max-running", "1"});
+  ASSERT_TRUE(daemon);
+  const int64_t first = f.Enqueue("hold 1");
+  ASSERT_TRUE(f.WaitForState(first, TaskState::kProcessing)) << daemon->Log();
+  // Every slot is busy: the daemon's own commits and this enqueue wake it,
+  // and it must still notice when max_running grows.
+  const int64_t second = f.Enqueue("hold 2");
+  ASSERT_TQ_OK(f.queue().SetSetting("max_running", "2"));
+  ASSERT_TRUE(f.WaitForState(second, TaskState::kProcessing, seconds(10))) << daemon->Log();
+  std::ofstream(go) << "";
+  ASSERT_TRUE(f.WaitForState(first, TaskState::kComplete)) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(second, TaskState::kComplete)) << daemon->Log();
+  StopDaemon(*daemon);
+}
+
 TEST(DaemonRunTest, QueuedTaskStartsPromptly) {
   DaemonFixture f;
   f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});
