@@ -137,6 +137,27 @@ class Engine : public std::enable_shared_from_this<Engine> {
 // The dupe key of the default IsDupe: command and args, unambiguously joined.
 std::string DupeKey(const std::string& command, const std::vector<std::string>& args);
 
+// What `fn(txn)` returns, read in one read-only transaction of the queue
+// file (ReadQueue) or of the scheduler file (ReadSched).
+template <typename T, typename Fn>
+Result<T> ReadQueue(Engine& e, Fn fn) {
+  T out{};
+  TQ_RETURN_IF_ERROR(e.store().WithQueue(false, [&](state::QueueTxn& txn) {
+    out = fn(txn);
+    return Status::OK();
+  }));
+  return out;
+}
+template <typename T, typename Fn>
+Result<T> ReadSched(Engine& e, Fn fn) {
+  T out{};
+  TQ_RETURN_IF_ERROR(e.store().WithSched(false, [&](state::SchedTxn& txn) {
+    out = fn(txn);
+    return Status::OK();
+  }));
+  return out;
+}
+
 }  // namespace taskqueue
 
 #endif  // TASKQUEUE_SRC_ENGINE_H_

@@ -35,28 +35,6 @@ std::vector<std::string> ToFtsTerms(const std::string& text) {
   return out;
 }
 
-template <typename T, typename Fn>
-Result<T> Read(Engine& e, Fn fn) {
-  T out{};
-  Status st = e.store().WithQueue(false, [&](state::QueueTxn& txn) {
-    out = fn(txn);
-    return Status::OK();
-  });
-  if (!st.ok()) return st;
-  return out;
-}
-
-template <typename T, typename Fn>
-Result<T> ReadSched(Engine& e, Fn fn) {
-  T out{};
-  Status st = e.store().WithSched(false, [&](state::SchedTxn& txn) {
-    out = fn(txn);
-    return Status::OK();
-  });
-  if (!st.ok()) return st;
-  return out;
-}
-
 }  // namespace
 
 Queue::Queue(std::shared_ptr<Engine> engine) : engine_(std::move(engine)) {}
@@ -124,11 +102,12 @@ Result<int64_t> Queue::DeleteAllUnprocessedTasks() {
 // --- Inspection ----------------------------------------------------------------
 
 Result<std::optional<Task>> Queue::FindTask(int64_t id) const {
-  return Read<std::optional<Task>>(*engine_, [&](state::QueueTxn& txn) { return txn.Get(id); });
+  return ReadQueue<std::optional<Task>>(*engine_,
+                                        [&](state::QueueTxn& txn) { return txn.Get(id); });
 }
 
 Result<std::vector<Task>> Queue::FindCommands(const std::string& command) const {
-  return Read<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) {
+  return ReadQueue<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) {
     auto out = txn.PendingOfCommands({command});
     state::TaskFilter f;
     f.state = TaskState::kProcessing;
@@ -147,7 +126,7 @@ Result<std::optional<Task>> Queue::FindCommand(const std::string& command) const
 }
 
 Result<std::optional<Task>> Queue::PeekNextTask() const {
-  return Read<std::optional<Task>>(*engine_, [&](state::QueueTxn& txn) -> std::optional<Task> {
+  return ReadQueue<std::optional<Task>>(*engine_, [&](state::QueueTxn& txn) -> std::optional<Task> {
     auto v = txn.WaitingInOrder(std::nullopt, 1);
     if (v.empty()) return std::nullopt;
     return v.front();
@@ -155,24 +134,34 @@ Result<std::optional<Task>> Queue::PeekNextTask() const {
 }
 
 Result<QueueCounts> Queue::Counts() const {
-  auto counts = Read<QueueCounts>(*engine_, [&](state::QueueTxn& txn) {
+  auto counts = ReadQueue<QueueCounts>(*engine_, [&](state::QueueTxn& txn) {
     QueueCounts c;
     for (auto [state, n] : txn.CountsByState()) {
       switch (state) {
-        case TaskState::kWaiting: c.waiting = n; break;
-        case TaskState::kDeferred: c.deferred = n; break;
-        case TaskState::kProcessing: c.processing = n; break;
-        case TaskState::kComplete: c.complete = n; break;
-        case TaskState::kFailed: c.failed = n; break;
-        case TaskState::kScheduled: break;
+        case TaskState::kWaiting:
+          c.waiting = n;
+          break;
+        case TaskState::kDeferred:
+          c.deferred = n;
+          break;
+        case TaskState::kProcessing:
+          c.processing = n;
+          break;
+        case TaskState::kComplete:
+          c.complete = n;
+          break;
+        case TaskState::kFailed:
+          c.failed = n;
+          break;
+        case TaskState::kScheduled:
+          break;
       }
     }
     return c;
   });
   if (!counts.ok()) return counts;
-  auto scheduled = ReadSched<int64_t>(*engine_, [](state::SchedTxn& txn) {
-    return txn.Count(std::nullopt, "");
-  });
+  auto scheduled = ReadSched<int64_t>(
+      *engine_, [](state::SchedTxn& txn) { return txn.Count(std::nullopt, ""); });
   if (!scheduled.ok()) return scheduled.status();
   counts->scheduled = *scheduled;
   return counts;
@@ -180,12 +169,12 @@ Result<QueueCounts> Queue::Counts() const {
 
 Result<std::vector<Task>> Queue::TasksInState(TaskState state, int64_t limit) const {
   if (state == TaskState::kScheduled) {
-    return ReadSched<std::vector<Task>>(*engine_,
-                                        [&](state::SchedTxn& txn) { return txn.InTimeOrder(limit); });
+    return ReadSched<std::vector<Task>>(
+        *engine_, [&](state::SchedTxn& txn) { return txn.InTimeOrder(limit); });
   }
   if (state == TaskState::kProcessing) {
     // Few (at most max_running per supervisor): all read, shown by start.
-    auto tasks = Read<std::vector<Task>>(
+    auto tasks = ReadQueue<std::vector<Task>>(
         *engine_, [&](state::QueueTxn& txn) { return txn.InState(state, 0); });
     if (!tasks.ok()) return tasks;
     std::stable_sort(tasks->begin(), tasks->end(), [](const Task& a, const Task& b) {
@@ -194,8 +183,8 @@ Result<std::vector<Task>> Queue::TasksInState(TaskState state, int64_t limit) co
     if (limit > 0 && static_cast<int64_t>(tasks->size()) > limit) tasks->resize(limit);
     return tasks;
   }
-  return Read<std::vector<Task>>(*engine_,
-                                 [&](state::QueueTxn& txn) { return txn.InState(state, limit); });
+  return ReadQueue<std::vector<Task>>(
+      *engine_, [&](state::QueueTxn& txn) { return txn.InState(state, limit); });
 }
 
 Result<std::vector<Task>> Queue::List(const ListQuery& q) const {
@@ -207,23 +196,26 @@ Result<std::vector<Task>> Queue::List(const ListQuery& q) const {
   f.offset = q.offset;
   f.limit = q.limit;
   if (q.state == TaskState::kScheduled) {
-    return ReadSched<std::vector<Task>>(*engine_, [&](state::SchedTxn& txn) { return txn.List(f); });
+    return ReadSched<std::vector<Task>>(*engine_,
+                                        [&](state::SchedTxn& txn) { return txn.List(f); });
   }
   if (q.state) {
-    return Read<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) { return txn.List(f); });
+    return ReadQueue<std::vector<Task>>(*engine_,
+                                        [&](state::QueueTxn& txn) { return txn.List(f); });
   }
   // Every state: both files, merged by id, then paged.
   f.offset = 0;
   f.limit = q.limit > 0 ? q.offset + q.limit : 0;
-  auto a = Read<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) { return txn.List(f); });
+  auto a =
+      ReadQueue<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) { return txn.List(f); });
   if (!a.ok()) return a;
-  auto b = ReadSched<std::vector<Task>>(*engine_, [&](state::SchedTxn& txn) { return txn.List(f); });
+  auto b =
+      ReadSched<std::vector<Task>>(*engine_, [&](state::SchedTxn& txn) { return txn.List(f); });
   if (!b.ok()) return b;
   std::vector<Task> all = std::move(a).value();
   all.insert(all.end(), b->begin(), b->end());
-  std::sort(all.begin(), all.end(), [&](const Task& x, const Task& y) {
-    return q.descending ? x.id > y.id : x.id < y.id;
-  });
+  std::sort(all.begin(), all.end(),
+            [&](const Task& x, const Task& y) { return q.descending ? x.id > y.id : x.id < y.id; });
   std::vector<Task> page;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(q.offset, 0)); i < all.size(); ++i) {
     if (q.limit > 0 && static_cast<int64_t>(page.size()) >= q.limit) break;
@@ -235,15 +227,14 @@ Result<std::vector<Task>> Queue::List(const ListQuery& q) const {
 Result<int64_t> Queue::Count(std::optional<TaskState> state, const std::string& command) const {
   int64_t n = 0;
   if (state != TaskState::kScheduled) {
-    auto q = Read<int64_t>(*engine_,
-                           [&](state::QueueTxn& txn) { return txn.Count(state, command); });
+    auto q = ReadQueue<int64_t>(*engine_,
+                                [&](state::QueueTxn& txn) { return txn.Count(state, command); });
     if (!q.ok()) return q;
     n += *q;
   }
   if (!state || state == TaskState::kScheduled) {
-    auto s = ReadSched<int64_t>(*engine_, [&](state::SchedTxn& txn) {
-      return txn.Count(std::nullopt, command);
-    });
+    auto s = ReadSched<int64_t>(
+        *engine_, [&](state::SchedTxn& txn) { return txn.Count(std::nullopt, command); });
     if (!s.ok()) return s;
     n += *s;
   }
@@ -251,13 +242,12 @@ Result<int64_t> Queue::Count(std::optional<TaskState> state, const std::string& 
 }
 
 Result<std::vector<std::string>> Queue::CommandNames() const {
-  auto names = Read<std::vector<std::string>>(
+  auto names = ReadQueue<std::vector<std::string>>(
       *engine_, [](state::QueueTxn& txn) { return txn.CommandNames(); });
   if (!names.ok()) return names;
   // The scheduler file keeps the same counts table: its commands count too.
-  auto all = ReadSched<std::vector<Task>>(*engine_, [](state::SchedTxn& txn) {
-    return txn.InTimeOrder(0);
-  });
+  auto all = ReadSched<std::vector<Task>>(*engine_,
+                                          [](state::SchedTxn& txn) { return txn.InTimeOrder(0); });
   if (!all.ok()) return all.status();
   for (const auto& t : *all) names->push_back(t.command);
   std::sort(names->begin(), names->end());
@@ -266,7 +256,7 @@ Result<std::vector<std::string>> Queue::CommandNames() const {
 }
 
 Result<int64_t> Queue::WorkTimeMillis() const {
-  return Read<int64_t>(*engine_, [](state::QueueTxn& txn) { return txn.WorkTimeMillis(); });
+  return ReadQueue<int64_t>(*engine_, [](state::QueueTxn& txn) { return txn.WorkTimeMillis(); });
 }
 
 Result<std::vector<Task>> Queue::Search(const std::string& query, std::optional<TaskState> state,
@@ -275,14 +265,15 @@ Result<std::vector<Task>> Queue::Search(const std::string& query, std::optional<
   if (fts.empty()) return std::vector<Task>();
   // Recent text waits to be indexed in batches: index it now. Without write
   // access (a read-only state dir) the search covers what is indexed.
-  auto pending = Read<bool>(*engine_, [](state::QueueTxn& txn) { return txn.HasUnindexedText(); });
+  auto pending =
+      ReadQueue<bool>(*engine_, [](state::QueueTxn& txn) { return txn.HasUnindexedText(); });
   if (pending.ok() && *pending) {
     (void)engine_->store().WithQueue(true, [](state::QueueTxn& txn) {
       txn.FlushSearchText();
       return Status::OK();
     });
   }
-  return Read<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) {
+  return ReadQueue<std::vector<Task>>(*engine_, [&](state::QueueTxn& txn) {
     std::vector<Task> out;
     for (int64_t id : txn.Search(fts, state, command, limit)) {
       if (auto t = txn.Get(id)) out.push_back(*t);
@@ -292,12 +283,13 @@ Result<std::vector<Task>> Queue::Search(const std::string& query, std::optional<
 }
 
 Result<std::vector<LogLine>> Queue::Logs(int64_t id) const {
-  return Read<std::vector<LogLine>>(*engine_, [&](state::QueueTxn& txn) { return txn.Logs(id); });
+  return ReadQueue<std::vector<LogLine>>(*engine_,
+                                         [&](state::QueueTxn& txn) { return txn.Logs(id); });
 }
 
 Result<std::vector<Event>> Queue::Events(int64_t since_id, int64_t limit) const {
-  return Read<std::vector<Event>>(*engine_,
-                                  [&](state::QueueTxn& txn) { return txn.Events(since_id, limit); });
+  return ReadQueue<std::vector<Event>>(
+      *engine_, [&](state::QueueTxn& txn) { return txn.Events(since_id, limit); });
 }
 
 // --- Settings and pause --------------------------------------------------------
@@ -309,9 +301,8 @@ Status Queue::SetSetting(const std::string& key, const std::string& value) {
 Status Queue::Pause() { return engine_->SetPaused(true); }
 Status Queue::Resume() { return engine_->SetPaused(false); }
 Result<bool> Queue::IsPaused() const {
-  return Read<bool>(*engine_, [](state::QueueTxn& txn) {
-    return txn.GetMeta("paused").value_or("0") == "1";
-  });
+  return ReadQueue<bool>(
+      *engine_, [](state::QueueTxn& txn) { return txn.GetMeta("paused").value_or("0") == "1"; });
 }
 
 // --- Processing ----------------------------------------------------------------

@@ -11,17 +11,6 @@ namespace {
 constexpr const char* kTokenVersion = "tqsched1";
 constexpr const char* kTokenSep = ":|:";
 
-template <typename T, typename Fn>
-Result<T> ReadSched(Engine& e, Fn fn) {
-  T out{};
-  Status st = e.store().WithSched(false, [&](state::SchedTxn& txn) {
-    out = fn(txn);
-    return Status::OK();
-  });
-  if (!st.ok()) return st;
-  return out;
-}
-
 }  // namespace
 
 Scheduler::Scheduler(std::shared_ptr<Engine> engine) : engine_(std::move(engine)) {}
@@ -98,7 +87,8 @@ Result<bool> Scheduler::UnscheduleTask(int64_t id) {
 }
 
 Result<std::optional<Task>> Scheduler::IsTaskScheduled(int64_t id) const {
-  return ReadSched<std::optional<Task>>(*engine_, [&](state::SchedTxn& txn) { return txn.Get(id); });
+  return ReadSched<std::optional<Task>>(*engine_,
+                                        [&](state::SchedTxn& txn) { return txn.Get(id); });
 }
 
 Result<std::optional<int64_t>> Scheduler::WhenIsTaskScheduled(int64_t id) const {

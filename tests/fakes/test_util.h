@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -40,6 +41,33 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Sets (or, with a null value, unsets) an environment variable, and puts
+// back what was there when it goes away.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 MATCHER(IsOk, "is OK") {
   *result_listener << arg.status().ToString();
   return arg.ok();
@@ -47,14 +75,14 @@ MATCHER(IsOk, "is OK") {
 
 }  // namespace taskqueue::testing
 
-#define ASSERT_TQ_OK(expr)                                  \
-  do {                                                      \
-    auto&& tq_r_ = (expr);                                  \
+#define ASSERT_TQ_OK(expr)                                              \
+  do {                                                                  \
+    auto&& tq_r_ = (expr);                                              \
     ASSERT_TRUE(tq_r_.ok()) << ::taskqueue::testing::StatusText(tq_r_); \
   } while (0)
-#define EXPECT_TQ_OK(expr)                                  \
-  do {                                                      \
-    auto&& tq_r_ = (expr);                                  \
+#define EXPECT_TQ_OK(expr)                                              \
+  do {                                                                  \
+    auto&& tq_r_ = (expr);                                              \
     EXPECT_TRUE(tq_r_.ok()) << ::taskqueue::testing::StatusText(tq_r_); \
   } while (0)
 

@@ -19,6 +19,7 @@
 namespace taskqueue::daemon {
 namespace {
 
+using ::taskqueue::testing::ScopedEnv;
 using ::taskqueue::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -32,33 +33,6 @@ std::string ParseError(const std::string& text) {
   EXPECT_TRUE(r.status().IsConfig()) << r.status().ToString();
   return r.status().message();
 }
-
-// Sets or unsets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = getenv(name);
-    if (old != nullptr) old_ = old;
-    if (value != nullptr) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(ParseConfigTest, EmptyTextCommentsAndBlankLinesGiveAnEmptyConfig) {
   ASSERT_TQ_OK(ParseConfig("", "t.conf"));

@@ -8,9 +8,12 @@
 #include <optional>
 #include <string>
 
+#include "fakes/test_util.h"
+
 namespace taskqueue {
 namespace {
 
+using ::taskqueue::testing::ScopedEnv;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -61,30 +64,6 @@ TEST(QueueSettingsTest, RefusesUnknownKeysListingTheKnownOnes) {
   EXPECT_THAT(st.message(), HasSubstr("Unknown setting 'max_runing'"));
   EXPECT_THAT(st.message(), HasSubstr("max_running"));
 }
-
-// Restores an environment variable when the test ends.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(DefaultStateDirTest, PrecedenceOfTheEnvironment) {
   ScopedEnv home("HOME", "/home/u");

@@ -27,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::taskqueue::testing::MakeTask;
+using ::taskqueue::testing::ScopedEnv;
 using ::taskqueue::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -46,30 +47,6 @@ class FakeContext : public TaskContext {
 
  private:
   Task task_;
-};
-
-// Restores an environment variable when the test ends.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
 };
 
 std::string Json(const std::string& command) {
