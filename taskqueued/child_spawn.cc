@@ -191,15 +191,20 @@ class ChildStack {
   ChildStack& operator=(const ChildStack&) = delete;
 
   // The top of a stack of at least `size` bytes; nullptr if none could be
-  // mapped.
+  // mapped. Below it lies a guard page: a child that overflows its stack
+  // dies of SIGSEGV instead of writing over the daemon's memory.
   void* TopOfAtLeast(size_t size) {
     const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size = (size + page - 1) / page * page;
+    size = (size + page - 1) / page * page + page;
     if (size > size_) {
       Unmap();
       void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
       if (p == MAP_FAILED) return nullptr;
+      if (::mprotect(p, page, PROT_NONE) != 0) {
+        ::munmap(p, size);
+        return nullptr;
+      }
       base_ = p;
       size_ = size;
     }
@@ -223,10 +228,15 @@ Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>
   if (argv.empty()) return Status::InvalidArgument("SpawnChild needs a program to run");
   DevNull();  // opened here, not in the child
   const ExecImage image = BuildExecImage(task, argv, launch);
-  // execvpe() runs a script without a #! line through /bin/sh, copying
-  // argv onto the stack: room for that on top of a generous base.
+  // execvpe() builds each candidate path (a PATH entry and the program's
+  // name) on the stack, and runs a script without a #! line through
+  // /bin/sh with a copy of argv's pointers there: room for both on top of a
+  // generous base.
+  const char* path_env = ::getenv("PATH");
+  const size_t stack_size = 256 * 1024 + (image.argv.size() + 2) * sizeof(char*) +
+                            std::strlen(image.argv[0]) + (path_env ? std::strlen(path_env) : 0);
   thread_local ChildStack stack;
-  void* const stack_top = stack.TopOfAtLeast(256 * 1024 + (image.argv.size() + 2) * sizeof(char*));
+  void* const stack_top = stack.TopOfAtLeast(stack_size);
   if (stack_top == nullptr) {
     return Status::IOError(std::string("mmap failed: ") + std::strerror(errno));
   }

@@ -118,6 +118,22 @@ TEST_F(SpawnChildTest, AProgramIsFoundOnThePath) {
   EXPECT_EQ(ReadFile(OutputPath()), "found\n");
 }
 
+TEST_F(SpawnChildTest, AScriptWithoutAShebangAndManyArgsRunsThroughTheShell) {
+  // execvpe() falls back to /bin/sh for such a script, copying argv's
+  // pointers onto the child's stack: 50,000 of them must fit.
+  const auto bin = dir_.path() / "bin";
+  std::filesystem::create_directory(bin);
+  std::ofstream(bin / "count-args") << "echo \"ran with $# args\"\n";
+  std::filesystem::permissions(bin / "count-args", std::filesystem::perms::owner_all);
+  ::taskqueue::testing::ScopedEnv path("PATH", (bin.string() + ":/usr/bin:/bin").c_str());
+  std::vector<std::string> argv = {"count-args"};
+  for (int i = 0; i < 50000; ++i) argv.push_back("a" + std::to_string(i));
+  auto child = SpawnChild(task_, argv, Launch(), journal_->fd());
+  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  EXPECT_EQ(Wait(child->pid), 0);
+  EXPECT_EQ(ReadFile(OutputPath()), "ran with 50000 args\n");
+}
+
 TEST_F(SpawnChildTest, TheChildStartsWithDefaultSignalHandling) {
   // The daemon ignores SIGPIPE and blocks the signals it reads from a
   // signalfd; none of that may reach the task.
