@@ -36,6 +36,8 @@ class CtlDaemonTest : public CliTest {
     ::chmod(plugin_dir().c_str(), 0755);
     std::ofstream(tmp() / "none.conf") << "";
   }
+  // The test's daemons are gone by now; their children may not be.
+  void TearDown() override { KillTasksLeftRunning(state_dir()); }
 
   // Starts taskqueued on this test's queue and plugins with `extra` args
   // and waits for its READY=1. Null (and a test failure) if it did not get

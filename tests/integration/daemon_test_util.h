@@ -99,6 +99,60 @@ class PluginDir {
   std::filesystem::path dir_;
 };
 
+// Field 22 of /proc/PID/stat (the start time), or 0 if there is no such
+// process.
+inline int64_t ProcessStartTime(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return 0;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  for (int n = 3; n <= 22 && fields >> field; ++n) {
+    if (n == 22) return std::atoll(field.c_str());
+  }
+  return 0;
+}
+
+// Kills (SIGKILL, whole process group) every task child a daemon left
+// running on queue `name` in `state_dir`: those recorded in the queue file
+// and those only its spawn journal knows. A test that fails before letting
+// its children finish kills its daemon, not them; without this they would
+// outlive the test (some loop until a file appears).
+inline void KillTasksLeftRunning(const std::filesystem::path& state_dir,
+                                 const std::string& name = "tasks") {
+  std::vector<std::pair<pid_t, int64_t>> children;
+  if (std::filesystem::exists(state_dir / (name + "_queue.db"))) {
+    QueueOptions options;
+    options.state_dir = state_dir;
+    options.name = name;
+    options.registry = std::make_shared<ProcessorRegistry>();
+    auto queue = Queue::Open(options);
+    if (queue.ok()) {
+      auto running = (*queue)->TasksInState(TaskState::kProcessing);
+      if (running.ok()) {
+        for (const auto& t : *running) {
+          if (t.pid > 0) children.emplace_back(static_cast<pid_t>(t.pid), t.pid_start_time);
+        }
+      }
+    }
+  }
+  std::ifstream journal(state_dir / (name + ".daemon.spawns"));
+  std::string boot_line;
+  std::getline(journal, boot_line);
+  int64_t id = 0, pid = 0, start_time = 0;
+  while (journal >> id >> pid >> start_time) {
+    children.emplace_back(static_cast<pid_t>(pid), start_time);
+  }
+  for (const auto& [child, start_time] : children) {
+    // The start time tells the child from a later process given its pid.
+    if (child > 1 && start_time > 0 && ProcessStartTime(child) == start_time) {
+      ::kill(-child, SIGKILL);
+    }
+  }
+}
+
 // A processor running `script` with /bin/sh -c; the task's args are $1...
 // Braces in the script must be doubled ({{ }}), as in every exec template.
 inline nlohmann::json ShellProcessor(const std::string& command, const std::string& script,
@@ -305,6 +359,11 @@ class DaemonFixture {
     // An empty configuration file, so the user's own never leaks in.
     std::ofstream(dir_.path() / "none.conf") << "";
   }
+  // The test's daemons are gone by now (declared after the fixture); their
+  // children may not be.
+  ~DaemonFixture() { KillTasksLeftRunning(state_); }
+  DaemonFixture(const DaemonFixture&) = delete;
+  DaemonFixture& operator=(const DaemonFixture&) = delete;
 
   const std::filesystem::path& state() const { return state_; }
   PluginDir& plugins() { return plugins_; }
