@@ -47,17 +47,7 @@ class CtlDaemonTest : public CliTest {
                                      "--plugin-dir", plugin_dir().string(),
                                      "--config",     (tmp() / "none.conf").string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    auto d = std::make_unique<DaemonProcess>();
-    const std::string n = std::to_string(++daemons_started_);
-    if (!d->Start(args, tmp() / ("daemon" + n + ".log"), tmp() / ("notify" + n))) {
-      ADD_FAILURE() << "cannot spawn " << TASKQUEUED_PATH;
-      return nullptr;
-    }
-    if (!d->WaitReady()) {
-      ADD_FAILURE() << "taskqueued not ready; its log:\n" << d->Log();
-      return nullptr;
-    }
-    return d;
+    return StartReadyDaemon(args, tmp(), ++daemons_started_);
   }
 
   // SIGTERM to the daemon's pid; expects a clean exit 0.

@@ -348,6 +348,25 @@ inline int MaxOverlap(const std::vector<Record>& records, int64_t open_until,
   return worst;
 }
 
+// Starts taskqueued with `args` (its log and notify socket in `dir`, named
+// after `n`, the how-manieth daemon of the test) and waits for its READY=1.
+// Null, and a test failure naming why, if it did not get ready.
+inline std::unique_ptr<DaemonProcess> StartReadyDaemon(const std::vector<std::string>& args,
+                                                       const std::filesystem::path& dir, int n,
+                                                       const std::vector<std::string>& env = {}) {
+  auto d = std::make_unique<DaemonProcess>();
+  const auto suffix = std::to_string(n);
+  if (!d->Start(args, dir / ("daemon" + suffix + ".log"), dir / ("notify" + suffix), env)) {
+    ADD_FAILURE() << "cannot spawn " << TASKQUEUED_PATH;
+    return nullptr;
+  }
+  if (!d->WaitReady()) {
+    ADD_FAILURE() << "taskqueued not ready; its log:\n" << d->Log();
+    return nullptr;
+  }
+  return d;
+}
+
 // A queue in a temporary directory, with a plugin directory, a records file
 // and helpers to run the daemon on it.
 class DaemonFixture {
@@ -382,18 +401,7 @@ class DaemonFixture {
   // Starts a daemon and waits until it is ready.
   std::unique_ptr<DaemonProcess> StartDaemon(const std::vector<std::string>& extra = {},
                                              const std::vector<std::string>& env = {}) {
-    auto d = std::make_unique<DaemonProcess>();
-    const auto n = std::to_string(++started_);
-    if (!d->Start(Args(extra), dir_.path() / ("daemon" + n + ".log"), dir_.path() / ("notify" + n),
-                  env)) {
-      ADD_FAILURE() << "cannot spawn " << TASKQUEUED_PATH;
-      return nullptr;
-    }
-    if (!d->WaitReady()) {
-      ADD_FAILURE() << "daemon not ready; its log:\n" << d->Log();
-      return nullptr;
-    }
-    return d;
+    return StartReadyDaemon(Args(extra), dir_.path(), ++started_, env);
   }
 
   // The queue, opened with the same plugins as the daemon (producers and
