@@ -81,8 +81,10 @@ ExecImage BuildExecImage(const Task& task, const std::vector<std::string>& argv,
 // In the child: its own session, default signal handling, and the task's
 // stdin, stdout and stderr. Async-signal-safe.
 void SetUpChild(int output_fd) {
-  SignalChannel::ResetForChild();
+  // Out of the daemon's process group before any signal is unblocked: a
+  // Ctrl-C meant for a daemon run from a terminal must not reach the task.
   ::setsid();
+  SignalChannel::ResetForChild();
   const int devnull = DevNull();
   if (devnull >= 0) ::dup2(devnull, 0);
   ::dup2(output_fd, 1);
