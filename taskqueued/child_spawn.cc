@@ -157,6 +157,7 @@ struct SpawnContext {
   int note_fd;
   int64_t task_id;
   pid_t daemon_pid;
+  char daemon_comm[17];  // the daemon's name, which the child takes back
   // Written by the child:
   int64_t start_time;
   int note_errno;  // non-zero: the note was not written, and nothing ran
@@ -176,6 +177,10 @@ int SpawnedChildMain(void* arg) {
     ctx->note_errno = errno != 0 ? errno : EIO;
     ::_exit(kNotStartedExitStatus);
   }
+  // From here on the child may run its task, so it stops looking
+  // unreleased (a restarted daemon kills a process that still does) before
+  // the last check.
+  ::prctl(PR_SET_NAME, ctx->daemon_comm, 0, 0, 0);
   // A daemon killed before the note was written could have been restarted
   // without seeing it: a child whose daemon is gone runs nothing.
   if (::getppid() != ctx->daemon_pid) ::_exit(kNotStartedExitStatus);
@@ -242,7 +247,8 @@ Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>
   if (stack_top == nullptr) {
     return Status::IOError(std::string("mmap failed: ") + std::strerror(errno));
   }
-  SpawnContext ctx{&image, launch.output_fd, note_fd, task.id, ::getpid(), 0, 0};
+  SpawnContext ctx{&image, launch.output_fd, note_fd, task.id, ::getpid(), {}, 0, 0};
+  ::prctl(PR_GET_NAME, ctx.daemon_comm, 0, 0, 0);
 
   // No signal handler may run in the child while it shares our memory:
   // everything is blocked until it has exec'd (it sets its own mask).

@@ -57,8 +57,11 @@ Result<RecoveryReport> RecoverProcessingTasks(
         IsSameProcess(static_cast<pid_t>(task.pid), task.pid_start_time, task.boot_id)) {
       auto stat = ReadProcStat(static_cast<pid_t>(task.pid));
       if (stat && stat->comm == kUnreleasedComm) {
-        // Forked, recorded, but its daemon died before letting it run: it
-        // exits by itself without doing anything.
+        // Started and recorded, but its daemon died before letting it run:
+        // it exits by itself without doing anything. It is killed all the
+        // same, so that it cannot run the task beside the retry whatever
+        // moment it is at.
+        ::kill(static_cast<pid_t>(task.pid), SIGKILL);
         outcome.kind = RunOutcome::Kind::kAborted;
         outcome.error = "the daemon died before starting it; it runs again";
       } else {

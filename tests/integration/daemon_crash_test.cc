@@ -3,6 +3,7 @@
 // child running.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <fstream>
 #include <random>
@@ -179,6 +180,59 @@ TEST(DaemonCrashTest, RestartSupervisesAStillRunningChildAgain) {
   EXPECT_LE(MaxOverlap(records, WallNanos()), 1);
   again->Signal(SIGTERM);
   ASSERT_TRUE(again->WaitExit(seconds(10)).has_value());
+}
+
+TEST(DaemonCrashTest, AChildLeftUnreleasedIsKilledAndItsTaskRunsAgain) {
+  DaemonFixture f;
+  f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});
+  const int64_t id = f.Enqueue("rec");
+  // A daemon (here: a pid that is gone) claimed the task and started its
+  // child, noted in the spawn journal only, and died before the child
+  // could run: the child still bears the unreleased name.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  ClaimOptions claim;
+  claim.runner_pid = dead;
+  auto claimed = f.queue().ClaimNext(claim);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_EQ((*claimed)->id, id);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_NAME, "tq-unreleased", 0, 0, 0);
+    for (;;) ::pause();
+  }
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(WaitUntil([&] {
+    std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+    std::string name;
+    return std::getline(comm, name) && name == "tq-unreleased";
+  }));
+  std::string boot_id;
+  std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot_id);
+  std::ofstream(f.state() / "tasks.daemon.spawns")
+      << "boot " << boot_id << "\n"
+      << id << " " << child << " " << ProcessStartTime(child) << "\n";
+
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  // Whatever moment it was at, it must not run the task beside the retry.
+  int status = 0;
+  const bool ended = WaitUntil([&] { return ::waitpid(child, &status, WNOHANG) == child; });
+  if (!ended) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+  }
+  ASSERT_TRUE(ended) << "the unreleased child was left alive; the daemon's log:\n" << daemon->Log();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log();
+  EXPECT_EQ(ReadRecords(f.records()).size(), 1u);
+  // The run that never started does not count as an attempt.
+  EXPECT_EQ(f.Find(id)->attempts_made, 1);
+  EXPECT_NE(daemon->Log().find("never started"), std::string::npos) << daemon->Log();
+  daemon->Signal(SIGTERM);
+  ASSERT_TRUE(daemon->WaitExit(seconds(10)).has_value());
 }
 
 }  // namespace
