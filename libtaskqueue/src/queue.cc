@@ -137,25 +137,16 @@ Result<QueueCounts> Queue::Counts() const {
   auto counts = ReadQueue<QueueCounts>(*engine_, [&](state::QueueTxn& txn) {
     QueueCounts c;
     for (auto [state, n] : txn.CountsByState()) {
+      // clang-format off
       switch (state) {
-        case TaskState::kWaiting:
-          c.waiting = n;
-          break;
-        case TaskState::kDeferred:
-          c.deferred = n;
-          break;
-        case TaskState::kProcessing:
-          c.processing = n;
-          break;
-        case TaskState::kComplete:
-          c.complete = n;
-          break;
-        case TaskState::kFailed:
-          c.failed = n;
-          break;
-        case TaskState::kScheduled:
-          break;
+        case TaskState::kWaiting: c.waiting = n; break;
+        case TaskState::kDeferred: c.deferred = n; break;
+        case TaskState::kProcessing: c.processing = n; break;
+        case TaskState::kComplete: c.complete = n; break;
+        case TaskState::kFailed: c.failed = n; break;
+        case TaskState::kScheduled: break;
       }
+      // clang-format on
     }
     return c;
   });

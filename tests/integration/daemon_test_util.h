@@ -68,14 +68,22 @@ inline bool WaitUntil(const std::function<bool()>& done,
   }
 }
 
-// True when `pid` no longer runs (gone, or a zombie nobody reaped).
-inline bool ProcessGone(pid_t pid) {
+// The fields of /proc/PID/stat from field 3 (the state) on, or "" if there
+// is no such process. The command name (field 2) may hold spaces and
+// parentheses, so the rest starts two characters past its last ')'.
+inline std::string StatAfterCommand(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!in || !std::getline(in, line)) return true;
+  if (!in || !std::getline(in, line)) return "";
   auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z' ||
-         line[close + 2] == 'X';
+  if (close == std::string::npos || close + 2 >= line.size()) return "";
+  return line.substr(close + 2);
+}
+
+// True when `pid` no longer runs (gone, or a zombie nobody reaped).
+inline bool ProcessGone(pid_t pid) {
+  const std::string rest = StatAfterCommand(pid);
+  return rest.empty() || rest[0] == 'Z' || rest[0] == 'X';
 }
 
 // A directory of plugin files, mode 0755, owned by the test's user.
@@ -102,12 +110,7 @@ class PluginDir {
 // Field 22 of /proc/PID/stat (the start time), or 0 if there is no such
 // process.
 inline int64_t ProcessStartTime(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) return 0;
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(line.substr(close + 2));
+  std::istringstream fields(StatAfterCommand(pid));
   std::string field;
   for (int n = 3; n <= 22 && fields >> field; ++n) {
     if (n == 22) return std::atoll(field.c_str());
