@@ -33,6 +33,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -144,6 +145,20 @@ class Daemon {
   }
   pid_t pid() const { return pid_; }
   double ready_at() const { return ready_at_; }
+  // The daemon's own CPU time (user + system, not its children's), in s:
+  // steadier than a rate on a shared machine, where it is not the only
+  // thing that waits for a core.
+  double CpuSeconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);  // utime, stime
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
   // VmRSS and VmHWM in kB.
   std::pair<long, long> Memory() const {
     std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
@@ -252,8 +267,9 @@ void Throughput(const Setup& s, int tasks, int max_running, double baseline) {
   const double rate = all->size() / seconds;
   std::printf(
       "throughput max_running=%d: %zu tasks in %.2f s = %.0f tasks/s "
-      "(%.0f%% of the fork+exec+wait rate %.0f/s; goal >= 70%%)\n",
-      max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline);
+      "(%.0f%% of the fork+exec+wait rate %.0f/s; goal >= 70%%); daemon CPU %.2f ms/task\n",
+      max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline,
+      1000 * d.CpuSeconds() / static_cast<double>(all->size()));
 }
 
 void Latency(const Setup& s, int tasks) {

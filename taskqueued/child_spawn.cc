@@ -156,8 +156,9 @@ struct SpawnContext {
   int output_fd;
   int note_fd;
   int64_t task_id;
+  int64_t attempt;
+  int64_t seq;
   pid_t daemon_pid;
-  char daemon_comm[17];  // the daemon's name, which the child takes back
   // Written by the child:
   int64_t start_time;
   int note_errno;  // non-zero: the note was not written, and nothing ran
@@ -171,16 +172,22 @@ int SpawnedChildMain(void* arg) {
   // it itself: the daemon cannot, since it is suspended until the exec.
   const pid_t pid = static_cast<pid_t>(::syscall(SYS_getpid));
   ctx->start_time = OwnStartTime();
-  char note[SpawnJournal::kMaxNoteSize];
-  const size_t size = SpawnJournal::FormatNote(note, ctx->task_id, pid, ctx->start_time);
-  if (::write(ctx->note_fd, note, size) != static_cast<ssize_t>(size)) {
+  char note[SpawnJournal::kNoteSize];
+  SpawnJournal::Entry entry;
+  entry.pid = pid;
+  entry.start_time = ctx->start_time;
+  entry.attempt = ctx->attempt;
+  entry.seq = ctx->seq;
+  SpawnJournal::FormatNote(note, ctx->task_id, entry);
+  if (::write(ctx->note_fd, note, sizeof note) != static_cast<ssize_t>(sizeof note)) {
     ctx->note_errno = errno != 0 ? errno : EIO;
     ::_exit(kNotStartedExitStatus);
   }
-  // From here on the child may run its task, so it stops looking
-  // unreleased (a restarted daemon kills a process that still does) before
-  // the last check.
-  ::prctl(PR_SET_NAME, ctx->daemon_comm, 0, 0, 0);
+  // Noted: a restarted daemon finds it. Until the exec gives it its
+  // program's name, it shows that it has not run anything yet, so that a
+  // restarted daemon kills it and runs the task again rather than count an
+  // attempt for a child that may yet find its daemon gone and exit unrun.
+  ::prctl(PR_SET_NAME, kStartingComm, 0, 0, 0);
   // A daemon killed before the note was written could have been restarted
   // without seeing it: a child whose daemon is gone runs nothing.
   if (::getppid() != ctx->daemon_pid) ::_exit(kNotStartedExitStatus);
@@ -247,8 +254,8 @@ Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>
   if (stack_top == nullptr) {
     return Status::IOError(std::string("mmap failed: ") + std::strerror(errno));
   }
-  SpawnContext ctx{&image, launch.output_fd, note_fd, task.id, ::getpid(), {}, 0, 0};
-  ::prctl(PR_GET_NAME, ctx.daemon_comm, 0, 0, 0);
+  SpawnContext ctx{&image,   launch.output_fd, note_fd, task.id, task.attempts_made,
+                   task.seq, ::getpid(),       0,       0};
 
   // No signal handler may run in the child while it shares our memory:
   // everything is blocked until it has exec'd (it sets its own mask).

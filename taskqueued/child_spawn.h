@@ -47,6 +47,10 @@ inline constexpr int kNotStartedExitStatus = 125;
 // The name (/proc/PID/comm) a child has until it execs or is released: a
 // process left with this name by a dead daemon never ran its task.
 inline constexpr char kUnreleasedComm[] = "tq-unreleased";
+// The name a SpawnChild child takes once its note is written, until it
+// execs: it may pass its last check and run, or find its daemon gone and
+// exit with kNotStartedExitStatus. Either way it has not run its program.
+inline constexpr char kStartingComm[] = "tq-starting";
 // The exit status of a child whose program could not be executed.
 inline constexpr int kExecFailedExitStatus = 127;
 

@@ -48,12 +48,15 @@ bool ChildSupervisor::IsPidfdTag(uint64_t tag) {
 }
 
 Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProcessor> processor,
-                              const ChildLimits& limits) {
+                              const ChildLimits& limits, bool before_commit) {
+  const std::vector<std::string> argv = processor->Argv(task);
+  if (before_commit && argv.empty()) {
+    return Status::Aborted("a C++ child processor starts after the claim's commit");
+  }
   // A retry's output follows the earlier attempts'.
   auto output = OutputFile::Open(queue_.OutputPath(task.id), task.attempts_made <= 1);
   if (!output.ok()) return output.status();
   ChildLaunch launch{queue_.state_dir(), queue_.name(), output->fd()};
-  const std::vector<std::string> argv = processor->Argv(task);
   pid_t pid = 0;
   int64_t start_time = 0;
   bool recorded = false;
@@ -61,10 +64,11 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
     // The usual way: the child notes itself in the journal before exec.
     auto spawned = SpawnChild(task, argv, launch, journal_.fd());
     if (spawned.ok()) {
-      journal_.NotedByChild();
+      journal_.NotedByChild(task.id,
+                            {spawned->pid, spawned->start_time, task.attempts_made, task.seq});
       pid = spawned->pid;
       start_time = spawned->start_time;
-    } else if (spawned.status().code() != Status::Code::kAborted) {
+    } else if (spawned.status().code() != Status::Code::kAborted || before_commit) {
       return spawned.status();
     } else {
       spdlog::warn("{}: {}; committing its pid before it runs instead", Label(task),
@@ -80,7 +84,7 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
     // after this point finds it again at restart. The journal is enough for
     // that (a write, no fsync), and the database commit follows in
     // RecordPids(); without the journal, the commit must come first.
-    if (!journal_.Note(task.id, pid, start_time).ok()) {
+    if (!journal_.Note(task.id, {pid, start_time, task.attempts_made, task.seq}).ok()) {
       Status st = queue_.SetTaskProcess(task.id, pid, start_time, BootId());
       if (!st.ok()) {
         pending->go.Reset();  // the child reads end-of-file and exits unrun
@@ -188,29 +192,41 @@ FinishedRun ChildSupervisor::Finish(Run& run, std::optional<int> wait_status) {
 }
 
 void ChildSupervisor::RecordPids() {
-  bool all = true;
   const int64_t now = SteadyMillis();
   for (auto& [id, run] : runs_) {
-    if (run.pid_recorded) continue;
-    if (now - run.started_ms < kPidRecordDelayMillis) {
-      all = false;
-      continue;
-    }
+    if (run.pid_recorded || now - run.started_ms < kPidRecordDelayMillis) continue;
     // A child that already ended is about to be finished: its pid is of no
-    // more use to anyone, and the commit (an fsync) can be saved.
+    // more use to anyone, and the commit (an fsync) can be saved. Its note
+    // stays until its end is committed.
     siginfo_t info;
     std::memset(&info, 0, sizeof info);
     if (::waitid(P_PID, static_cast<id_t>(run.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
         info.si_pid == run.pid) {
-      all = false;  // its note stays until it is finished
       continue;
     }
     Status st = queue_.SetTaskProcess(id, run.pid, run.start_time, BootId());
     if (!st.ok()) spdlog::warn("recording pid {} of {}: {}", run.pid, run.label, st.message());
     run.pid_recorded = st.ok();
-    all = all && run.pid_recorded;
+    if (run.pid_recorded) journal_.Forget(id, run.pid);
   }
-  if (all) journal_.Clear();
+  journal_.Sync();
+}
+
+void ChildSupervisor::Discard(int64_t task_id) {
+  auto it = runs_.find(task_id);
+  if (it == runs_.end()) return;
+  const pid_t pid = it->second.pid;
+  Signal(it->second, SIGKILL);
+  int ignored;
+  ::waitpid(pid, &ignored, 0);
+  by_pid_.erase(pid);
+  runs_.erase(it);
+  // Killed first, forgotten after: a crash in between leaves a note for a
+  // child that is gone, which a restart counts as a lost attempt, rather
+  // than a child no one knows of.
+  journal_.Forget(task_id, pid);
+  journal_.Sync();
+  spdlog::warn("task {}: its claim was rolled back; its child (pid {}) was killed", task_id, pid);
 }
 
 std::vector<FinishedRun> ChildSupervisor::Reap() {
@@ -240,7 +256,6 @@ std::vector<FinishedRun> ChildSupervisor::Reap() {
     finished.push_back(Finish(run->second, status));
     runs_.erase(run);
   }
-  if (runs_.empty()) journal_.Clear();
   return finished;
 }
 

@@ -58,8 +58,16 @@ class ChildSupervisor {
   // retries). The child's pid is noted in the journal before it may run;
   // RecordPids() commits it to the database later. On error nothing runs
   // and the task is left processing for the caller to finish.
+  // With `before_commit` (the claim is not committed yet, see
+  // ClaimOptions::start_before_commit), the database is not touched: a child
+  // that cannot note itself in the journal is not started (Aborted).
   Status Start(const Task& task, std::shared_ptr<const ChildProcessor> processor,
-               const ChildLimits& limits);
+               const ChildLimits& limits, bool before_commit = false);
+
+  // The claim of `task_id`, started before its commit, was rolled back: its
+  // child's group is killed and reaped, and the run forgotten without an
+  // outcome (the task still waits in the file).
+  void Discard(int64_t task_id);
 
   // Supervises `task`'s child again after a daemon restart. The caller has
   // checked that the recorded pid is the same process; NotFound if it is
@@ -72,10 +80,11 @@ class ChildSupervisor {
 
   // Commits (Queue::SetTaskProcess) the pids that only the journal holds
   // of children that have run for a little while (kPidRecordDelayMillis),
-  // then empties the journal if it can. A child that ends sooner never
-  // costs a commit: its journal note covers a crash meanwhile, and the
-  // pid is of no use once it is finished. Call before the loop sleeps; its
-  // time is part of NextDeadline().
+  // then drops from the journal the notes no longer needed. A child that
+  // ends sooner never costs a commit: its journal note covers a crash
+  // meanwhile until its end is committed (the daemon then calls
+  // SpawnJournal::Forget). Call before the loop sleeps; its time is part of
+  // NextDeadline().
   void RecordPids();
 
   // Collects the children that exited (call when SIGCHLD arrives).

@@ -79,15 +79,15 @@ Status Daemon::Open() {
   if (!runner.ok()) return runner.status();
   inprocess_ = std::move(runner).value();
   TQ_RETURN_IF_ERROR(waker_->Add(inprocess_->fd(), kInProcessTag));
-  const auto journal_path = SpawnJournal::PathFor(qo.state_dir, qo.name);
-  const auto leftovers = SpawnJournal::ReadLeftovers(journal_path);
-  auto journal = SpawnJournal::Open(journal_path);
+  auto journal = SpawnJournal::Open(SpawnJournal::PathFor(qo.state_dir, qo.name));
   if (!journal.ok()) return journal.status();
   journal_ = std::move(journal).value();
   children_ = std::make_unique<ChildSupervisor>(*queue_, *waker_, *journal_, options_.kill_grace);
 
-  auto recovered = RecoverProcessingTasks(*queue_, *children_, leftovers);
+  auto recovered = RecoverProcessingTasks(*queue_, *children_, journal_->leftovers());
   if (!recovered.ok()) return recovered.status();
+  // What the notes told is committed now.
+  journal_->Sync();
   if (recovered->adopted + recovered->requeued + recovered->lost + recovered->left_alone > 0) {
     spdlog::info(
         "recovery: {} still running and supervised again, {} never started, {} lost, {} run "

@@ -67,6 +67,9 @@ class Daemon {
   // transaction per turn of the loop (see Queue::FinishAndClaim).
   void CommitAndStart();
   void StartTask(const Task& task);
+  // Starts `task` inside the claim's transaction if it runs as a spawned
+  // program; false if it must wait for the commit (StartTask).
+  bool StartBeforeCommit(const Task& task, const QueueSettings& settings);
   // Queues a run that ended for the next CommitAndStart.
   void Record(const FinishedRun& run);
   void HandleWakeup(const Waker::Wakeup& wakeup);

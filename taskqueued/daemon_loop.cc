@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "daemon.h"
 #include "run_limits.h"
@@ -132,9 +133,33 @@ void Daemon::CommitAndStart() {
     claim_ = false;
     std::vector<FinishedTask> batch;
     batch.reserve(finished_.size());
-    for (const auto& run : finished_) batch.push_back({run.task_id, run.outcome});
+    bool interrupted = false;
+    for (const auto& run : finished_) {
+      batch.push_back({run.task_id, run.outcome});
+      if (run.outcome.kind == RunOutcome::Kind::kAborted && run.pid > 0) {
+        // An interrupted run waits again with the same seq and attempt
+        // count, which its note would match after a crash (recovery.cc)
+        // and count as a lost attempt. Its process is gone: without the
+        // note, a restart before this commit settles the run by the
+        // database alone.
+        journal_->Forget(run.task_id, run.pid);
+        interrupted = true;
+      }
+    }
+    if (interrupted) journal_->Sync();
+    // Programs start before the commit, so that its fsync overlaps their
+    // start-up instead of delaying it. Their notes in the spawn journal
+    // cover a crash before the commit (see recovery.cc).
+    const QueueSettings settings = CurrentSettings();
+    std::set<int64_t> started;
+    claim.start_before_commit = [&](const std::vector<Task>& tasks) {
+      for (const auto& task : tasks) {
+        if (StartBeforeCommit(task, settings)) started.insert(task.id);
+      }
+    };
     auto claimed = queue_->FinishAndClaim(batch, claim, max_claims);
     if (!claimed.ok()) {
+      for (int64_t id : started) children_->Discard(id);
       // Nothing was recorded: the runs stay queued for the retry.
       spdlog::error("recording {} run(s) and claiming: {}", finished_.size(),
                     claimed.status().message());
@@ -142,6 +167,8 @@ void Daemon::CommitAndStart() {
       return;
     }
     for (const auto& run : finished_) {
+      // Its end is committed: a restart no longer needs its note.
+      if (run.pid > 0) journal_->Forget(run.task_id, run.pid);
       const RunOutcome& o = run.outcome;
       if (o.kind == RunOutcome::Kind::kSuccess) {
         spdlog::info("{} complete", run.label);
@@ -151,7 +178,9 @@ void Daemon::CommitAndStart() {
       }
     }
     finished_.clear();
-    for (const auto& task : *claimed) StartTask(task);
+    for (const auto& task : *claimed) {
+      if (started.count(task.id) == 0) StartTask(task);
+    }
     // Claims stop at max_running or an empty queue; a run ending (or one
     // that could not start) sets claim_ again.
   }
@@ -185,6 +214,15 @@ void Daemon::StartTask(const Task& task) {
   }
   spdlog::debug("starting {} in-process", label);
   inprocess_->Start(task, processor, InProcessTimeoutSeconds(task, *processor, settings));
+}
+
+bool Daemon::StartBeforeCommit(const Task& task, const QueueSettings& settings) {
+  auto processor = queue_->registry().Find(task.command);
+  if (!processor || processor->kind() != Processor::Kind::kChild) return false;
+  auto child = std::static_pointer_cast<const ChildProcessor>(processor);
+  const ChildLimits limits = ChildLimitsFor(task, child.get(), settings);
+  // Any failure is met again, and recorded, by StartTask after the commit.
+  return children_->Start(task, std::move(child), limits, /*before_commit=*/true).ok();
 }
 
 void Daemon::Record(const FinishedRun& run) {

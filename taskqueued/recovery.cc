@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "child_spawn.h"
 #include "process_info.h"
 #include "run_limits.h"
@@ -29,10 +31,31 @@ Result<RecoveryReport> RecoverProcessingTasks(
   auto settings = queue.Settings();
   if (!settings.ok()) return settings.status();
   const pid_t me = ::getpid();
+  std::set<int64_t> processing;
+  for (const auto& task : *tasks) processing.insert(task.id);
+  // A child started before its claim's commit, by a daemon that died
+  // before the commit: the task still waits in the file, at the seq and
+  // attempt count the claim found, which the note names. It is claimed now,
+  // and then treated as every other run whose pid only the journal knows.
+  // Notes of earlier runs of the task do not match its state any more.
+  for (const auto& [id, note] : journal) {
+    if (note.attempt <= 0 || processing.count(id) != 0) continue;
+    auto claimed = queue.ClaimStarted(id, note.seq, note.attempt - 1);
+    if (claimed.ok()) {
+      spdlog::info("task {} started as pid {} just before its daemon died; claimed again", id,
+                   note.pid);
+      tasks->push_back(*claimed);
+    } else if (claimed.status().code() != Status::Code::kNotFound) {
+      return claimed.status();
+    }
+  }
   for (Task task : *tasks) {
     // A pid only the journal knows: the daemon died before committing it.
+    // A note of an earlier attempt tells nothing of this one.
     auto noted = journal.find(task.id);
-    const bool from_journal = task.pid == 0 && noted != journal.end();
+    const bool from_journal =
+        task.pid == 0 && noted != journal.end() &&
+        (noted->second.attempt == 0 || noted->second.attempt == task.attempts_made);
     if (from_journal) {
       task.pid = noted->second.pid;
       task.pid_start_time = noted->second.start_time;
@@ -56,11 +79,11 @@ Result<RecoveryReport> RecoverProcessingTasks(
     if (task.pid > 0 &&
         IsSameProcess(static_cast<pid_t>(task.pid), task.pid_start_time, task.boot_id)) {
       auto stat = ReadProcStat(static_cast<pid_t>(task.pid));
-      if (stat && stat->comm == kUnreleasedComm) {
-        // Started and recorded, but its daemon died before letting it run:
-        // it exits by itself without doing anything. It is killed all the
-        // same, so that it cannot run the task beside the retry whatever
-        // moment it is at.
+      if (stat && (stat->comm == kUnreleasedComm || stat->comm == kStartingComm)) {
+        // Started and recorded, but its daemon died before it exec'd: it
+        // has run nothing yet, and most likely exits by itself. It is
+        // killed all the same, so that it cannot run the task beside the
+        // retry whatever moment it is at, nor end as a counted attempt.
         ::kill(static_cast<pid_t>(task.pid), SIGKILL);
         outcome.kind = RunOutcome::Kind::kAborted;
         outcome.error = "the daemon died before starting it; it runs again";

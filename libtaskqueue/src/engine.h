@@ -56,6 +56,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Result<std::vector<Task>> FinishAndClaim(const std::vector<FinishedTask>& finished,
                                            const ClaimOptions& options, int64_t max_claims);
   Status SetTaskProcess(int64_t id, int64_t pid, int64_t start_time, const std::string& boot_id);
+  Result<Task> ClaimStarted(int64_t id, int64_t seq, int64_t attempts_made,
+                            const ClaimOptions& options);
   Result<bool> HasWorkToDo();
   Result<bool> ProcessNextTask();
   Status FinishAllProcessing();
@@ -110,6 +112,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::vector<Task> ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options, int64_t me,
                                std::vector<Task>* abandoned, QueueSettings* settings,
                                int64_t max_claims);
+  // Turns the waiting `t` into a run claimed by `runner_pid` (processor may
+  // be null) and records the start event, inside `txn`.
+  void MarkClaimed(state::QueueTxn& txn, Task& t, const Processor* processor, int64_t runner_pid);
   // Finishes abandoned runs as lost.
   Status SettleAbandoned(const std::vector<Task>& abandoned);
   Result<bool> RunInProcess(const Task& task, const Processor& processor,

@@ -81,6 +81,7 @@ Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>
         claimed =
             ClaimInTxn(txn, options, me, round == 0 ? &abandoned : nullptr, nullptr, max_claims);
       }
+      if (!claimed.empty() && options.start_before_commit) options.start_before_commit(claimed);
       return Status::OK();
     });
     if (!st.ok()) return st;
@@ -165,17 +166,7 @@ std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& o
       }
       const int cap = processor->Concurrency();
       if (cap > 0 && running_per_command[t.command] >= cap) continue;
-      t.state = TaskState::kProcessing;
-      t.started_at = Now();
-      t.finished_at.reset();
-      t.attempts_made += 1;
-      t.runner_pid = options.runner_pid > 0 ? options.runner_pid : me;
-      t.pid = 0;
-      t.pid_start_time = 0;
-      t.boot_id = BootId();
-      t.deferral_tags = processor->DeferralTags(t);
-      txn.Update(t);
-      Emit(txn, "start", t.id, nlohmann::json{{"attempt", t.attempts_made}}.dump());
+      MarkClaimed(txn, t, processor.get(), options.runner_pid > 0 ? options.runner_pid : me);
       // Later claims in this transaction see this one running.
       ++running_count;
       ++running_per_command[t.command];
@@ -183,6 +174,39 @@ std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& o
       claimed.push_back(t);
     }
   }
+  return claimed;
+}
+
+void Engine::MarkClaimed(state::QueueTxn& txn, Task& t, const Processor* processor,
+                         int64_t runner_pid) {
+  t.state = TaskState::kProcessing;
+  t.started_at = Now();
+  t.finished_at.reset();
+  t.attempts_made += 1;
+  t.runner_pid = runner_pid;
+  t.pid = 0;
+  t.pid_start_time = 0;
+  t.boot_id = BootId();
+  t.deferral_tags = processor ? processor->DeferralTags(t) : std::vector<std::string>{};
+  txn.Update(t);
+  Emit(txn, "start", t.id, nlohmann::json{{"attempt", t.attempts_made}}.dump());
+}
+
+Result<Task> Engine::ClaimStarted(int64_t id, int64_t seq, int64_t attempts_made,
+                                  const ClaimOptions& options) {
+  Task claimed;
+  TQ_RETURN_IF_ERROR(store_->WithQueue(true, [&](state::QueueTxn& txn) {
+    auto t = txn.Get(id);
+    if (!t || (t->state != TaskState::kWaiting && t->state != TaskState::kDeferred) ||
+        t->seq != seq || t->attempts_made != attempts_made) {
+      return Status::NotFound("Task " + std::to_string(id) +
+                              " is not waiting as the lost claim found it");
+    }
+    auto processor = registry_->Find(t->command);
+    MarkClaimed(txn, *t, processor.get(), options.runner_pid > 0 ? options.runner_pid : getpid());
+    claimed = *t;
+    return Status::OK();
+  }));
   return claimed;
 }
 

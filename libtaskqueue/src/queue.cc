@@ -310,6 +310,11 @@ Status Queue::SetTaskProcess(int64_t id, int64_t pid, int64_t start, const std::
 Status Queue::FinishTask(int64_t id, const RunOutcome& outcome) {
   return engine_->FinishTask(id, outcome);
 }
+Result<Task> Queue::ClaimStarted(int64_t id, int64_t seq, int64_t attempts_made,
+                                 const ClaimOptions& options) {
+  return engine_->ClaimStarted(id, seq, attempts_made, options);
+}
+
 Result<std::vector<Task>> Queue::FinishAndClaim(const std::vector<FinishedTask>& finished,
                                                 const ClaimOptions& options, int64_t max_claims) {
   return engine_->FinishAndClaim(finished, options, max_claims);

@@ -52,6 +52,7 @@ class SpawnChildTest : public ::testing::Test {
     task_.id = 42;
     task_.command = "run";
     task_.attempts_made = 2;
+    task_.seq = 17;
   }
 
   std::filesystem::path OutputPath() const { return dir_.path() / "output"; }
@@ -77,14 +78,17 @@ TEST_F(SpawnChildTest, TheChildNotesItselfInTheJournalBeforeItsProgramRuns) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
 
+  // The note names the attempt and the run-order seq of the claim.
   const std::string note =
-      "42 " + std::to_string(child->pid) + " " + std::to_string(child->start_time) + "\n";
+      "42 2 17 " + std::to_string(child->pid) + " " + std::to_string(child->start_time) + " ";
   EXPECT_THAT(ReadFile(OutputPath()), HasSubstr(note));
   // And a daemon restarted after a crash reads it back.
   auto leftovers = SpawnJournal::ReadLeftovers(JournalPath());
   ASSERT_EQ(leftovers.count(42), 1u);
   EXPECT_EQ(leftovers[42].pid, child->pid);
   EXPECT_EQ(leftovers[42].start_time, child->start_time);
+  EXPECT_EQ(leftovers[42].attempt, 2);
+  EXPECT_EQ(leftovers[42].seq, 17);
 }
 
 TEST_F(SpawnChildTest, AChildThatCannotWriteItsNoteRunsNothing) {
@@ -193,17 +197,72 @@ TEST(SpawnJournalTest, FormatNoteWritesWhatReadLeftoversReads) {
   const auto path = dir.path() / "journal";
   auto journal = SpawnJournal::Open(path);
   ASSERT_TRUE(journal.ok()) << journal.status().ToString();
-  ASSERT_TRUE((*journal)->Note(7, 1234, 99).ok());
-  char line[SpawnJournal::kMaxNoteSize];
-  const size_t n = SpawnJournal::FormatNote(line, INT64_MAX, 2147483647, INT64_MAX);
-  ASSERT_LE(n, sizeof line);
-  EXPECT_EQ(std::string(line, n), "9223372036854775807 2147483647 9223372036854775807\n");
-  ASSERT_EQ(::write((*journal)->fd(), line, n), static_cast<ssize_t>(n));
+  ASSERT_TRUE((*journal)->Note(7, {1234, 99, 1, 5}).ok());
+  char line[SpawnJournal::kNoteSize];
+  SpawnJournal::FormatNote(line, INT64_MAX, {2147483647, INT64_MAX, INT64_MAX, INT64_MAX});
+  const std::string text(line, sizeof line);
+  EXPECT_EQ(text.substr(0, text.find_last_not_of(' ', sizeof line - 2) + 1),
+            "9223372036854775807 9223372036854775807 9223372036854775807 2147483647 "
+            "9223372036854775807");
+  EXPECT_EQ(text.back(), '\n');
+  ASSERT_EQ(::write((*journal)->fd(), line, sizeof line), static_cast<ssize_t>(sizeof line));
   auto leftovers = SpawnJournal::ReadLeftovers(path);
   ASSERT_EQ(leftovers.size(), 2u);
   EXPECT_EQ(leftovers[7].pid, 1234);
   EXPECT_EQ(leftovers[7].start_time, 99);
+  EXPECT_EQ(leftovers[7].attempt, 1);
+  EXPECT_EQ(leftovers[7].seq, 5);
   EXPECT_EQ(leftovers[INT64_MAX].pid, 2147483647);
+}
+
+TEST(SpawnJournalTest, ANoteIsKeptUntilForgottenAndSynced) {
+  TempDir dir;
+  const auto path = dir.path() / "journal";
+  auto journal = SpawnJournal::Open(path);
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  ASSERT_TRUE((*journal)->Note(1, {100, 10, 1, 1}).ok());
+  ASSERT_TRUE((*journal)->Note(2, {200, 20, 1, 2}).ok());
+  // Forgetting a run of another pid (a later run of the task) keeps it.
+  (*journal)->Forget(1, 999);
+  (*journal)->Forget(2, 200);
+  EXPECT_EQ(SpawnJournal::ReadLeftovers(path).size(), 2u) << "the file changes at Sync only";
+  (*journal)->Sync();
+  auto left = SpawnJournal::ReadLeftovers(path);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[1].pid, 100);
+  EXPECT_EQ(std::filesystem::file_size(path),
+            ("boot " + BootId() + "\n").size() + SpawnJournal::kNoteSize);
+  (*journal)->Forget(1, 100);
+  (*journal)->Sync();
+  EXPECT_TRUE(SpawnJournal::ReadLeftovers(path).empty());
+}
+
+TEST(SpawnJournalTest, ADaemonRestartedKeepsTheNotesItWasLeftUntilItsFirstSync) {
+  TempDir dir;
+  const auto path = dir.path() / "journal";
+  {
+    auto crashed = SpawnJournal::Open(path);
+    ASSERT_TRUE(crashed.ok()) << crashed.status().ToString();
+    ASSERT_TRUE((*crashed)->Note(3, {300, 30, 2, 9}).ok());
+  }
+  auto restarted = SpawnJournal::Open(path);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  ASSERT_EQ((*restarted)->leftovers().count(3), 1u);
+  EXPECT_EQ((*restarted)->leftovers().at(3).attempt, 2);
+  // Recovery could be cut short too: the notes are still in the file.
+  EXPECT_EQ(SpawnJournal::ReadLeftovers(path).size(), 1u);
+  (*restarted)->Sync();
+  EXPECT_TRUE(SpawnJournal::ReadLeftovers(path).empty());
+}
+
+TEST(SpawnJournalTest, OfSeveralNotesOfATaskTheLatestAttemptCounts) {
+  TempDir dir;
+  const auto path = dir.path() / "journal";
+  auto journal = SpawnJournal::Open(path);
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  ASSERT_TRUE((*journal)->Note(4, {402, 40, 2, 7}).ok());
+  ASSERT_TRUE((*journal)->Note(4, {401, 40, 1, 6}).ok());
+  EXPECT_EQ(SpawnJournal::ReadLeftovers(path).at(4).pid, 402);
 }
 
 }  // namespace

@@ -28,7 +28,10 @@ class TempDir {
     if (made == nullptr) ADD_FAILURE() << "mkdtemp failed";
     path_ = tmpl;
   }
+  // TQ_TEST_KEEP_DIRS=1 keeps them, to read a failed test's files.
   ~TempDir() {
+    const char* keep = getenv("TQ_TEST_KEEP_DIRS");
+    if (keep && std::string(keep) == "1") return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -182,7 +182,12 @@ TEST(DaemonCrashTest, RestartSupervisesAStillRunningChildAgain) {
   ASSERT_TRUE(again->WaitExit(seconds(10)).has_value());
 }
 
-TEST(DaemonCrashTest, AChildLeftUnreleasedIsKilledAndItsTaskRunsAgain) {
+// A daemon (here: a pid that is gone) claimed a task and started its child,
+// noted in the spawn journal only, and died before the child exec'd: the
+// child bears the name `comm` (kUnreleasedComm or kStartingComm). The
+// restarted daemon kills it and runs the task again, without counting the
+// run that never started.
+void ExpectChildThatNeverExecdIsKilledAndItsTaskRunsAgain(const char* comm) {
   DaemonFixture f;
   f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});
   const int64_t id = f.Enqueue("rec");
@@ -200,14 +205,14 @@ TEST(DaemonCrashTest, AChildLeftUnreleasedIsKilledAndItsTaskRunsAgain) {
   ASSERT_EQ((*claimed)->id, id);
   const pid_t child = ::fork();
   if (child == 0) {
-    ::prctl(PR_SET_NAME, "tq-unreleased", 0, 0, 0);
+    ::prctl(PR_SET_NAME, comm, 0, 0, 0);
     for (;;) ::pause();
   }
   ASSERT_GT(child, 0);
   ASSERT_TRUE(WaitUntil([&] {
-    std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+    std::ifstream in("/proc/" + std::to_string(child) + "/comm");
     std::string name;
-    return std::getline(comm, name) && name == "tq-unreleased";
+    return std::getline(in, name) && name == comm;
   }));
   std::string boot_id;
   std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot_id);
@@ -224,13 +229,80 @@ TEST(DaemonCrashTest, AChildLeftUnreleasedIsKilledAndItsTaskRunsAgain) {
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
   }
-  ASSERT_TRUE(ended) << "the unreleased child was left alive; the daemon's log:\n" << daemon->Log();
+  ASSERT_TRUE(ended) << "the child named " << comm << " was left alive; the daemon's log:\n"
+                     << daemon->Log();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << daemon->Log();
   ASSERT_TRUE(f.WaitForState(id, TaskState::kComplete)) << daemon->Log();
   EXPECT_EQ(ReadRecords(f.records()).size(), 1u);
   // The run that never started does not count as an attempt.
   EXPECT_EQ(f.Find(id)->attempts_made, 1);
   EXPECT_NE(daemon->Log().find("never started"), std::string::npos) << daemon->Log();
+  daemon->Signal(SIGTERM);
+  ASSERT_TRUE(daemon->WaitExit(seconds(10)).has_value());
+}
+
+TEST(DaemonCrashTest, AChildLeftUnreleasedIsKilledAndItsTaskRunsAgain) {
+  ExpectChildThatNeverExecdIsKilledAndItsTaskRunsAgain("tq-unreleased");
+}
+
+// Noted, and between its last check and its exec: it may still find its
+// daemon gone and exit unrun, so it must not be adopted as a running task.
+TEST(DaemonCrashTest, AChildNotedButNotYetExecdIsKilledAndItsTaskRunsAgain) {
+  ExpectChildThatNeverExecdIsKilledAndItsTaskRunsAgain("tq-starting");
+}
+
+TEST(DaemonCrashTest, AChildStartedBeforeItsClaimWasCommittedIsClaimedAtRestartAndSupervised) {
+  DaemonFixture f;
+  f.plugins().Write("rec", {ShellProcessor("rec", RecordCommand(f.records(), "start"))});
+  const int64_t started = f.Enqueue("rec 1");
+  const int64_t other = f.Enqueue("rec 2");
+  const auto waiting = f.Find(started);
+  ASSERT_TRUE(waiting);
+  // A daemon claimed `started` and started its child, which noted itself in
+  // the spawn journal, and then died before the claim's commit: in the file
+  // the task still waits, at the seq the note names. The note of `other`
+  // names another seq: it is of an earlier run, and tells nothing now.
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::setsid();
+    for (;;) ::pause();
+  }
+  ASSERT_GT(child, 0);
+  // Whatever fails below, the process goes with the test.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{child};
+  std::string boot_id;
+  std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot_id);
+  const int64_t start_time = ProcessStartTime(child);
+  std::ofstream(f.state() / "tasks.daemon.spawns")
+      << "boot " << boot_id << "\n"
+      << started << " 1 " << waiting->seq << " " << child << " " << start_time << "\n"
+      << other << " 1 " << waiting->seq + 100 << " " << child << " " << start_time << "\n";
+
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  // The run is claimed, with the attempt it is, and supervised: the daemon
+  // does not start the task a second time.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = f.Find(started);
+    return t && t->state == TaskState::kProcessing && t->pid == child;
+  })) << daemon->Log();
+  EXPECT_EQ(f.Find(started)->attempts_made, 1);
+  EXPECT_NE(daemon->Log().find("supervising it again"), std::string::npos) << daemon->Log();
+  ASSERT_TRUE(f.WaitForState(other, TaskState::kComplete)) << daemon->Log();
+  EXPECT_EQ(f.Find(other)->attempts_made, 1);
+
+  // Its process ends: the run is over, and it was the task's one attempt.
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(f.WaitForState(started, TaskState::kFailed)) << daemon->Log();
+  EXPECT_EQ(f.Find(started)->attempts_made, 1);
+  EXPECT_EQ(ReadRecords(f.records()).size(), 1u) << "only `other` ran under this daemon";
   daemon->Signal(SIGTERM);
   ASSERT_TRUE(daemon->WaitExit(seconds(10)).has_value());
 }

@@ -144,8 +144,9 @@ inline void KillTasksLeftRunning(const std::filesystem::path& state_dir,
   std::ifstream journal(state_dir / (name + ".daemon.spawns"));
   std::string boot_line;
   std::getline(journal, boot_line);
-  int64_t id = 0, pid = 0, start_time = 0;
-  while (journal >> id >> pid >> start_time) {
+  // Notes: "<id> <attempt> <seq> <pid> <start time>", padded.
+  int64_t id = 0, attempt = 0, seq = 0, pid = 0, start_time = 0;
+  while (journal >> id >> attempt >> seq >> pid >> start_time) {
     children.emplace_back(static_cast<pid_t>(pid), start_time);
   }
   for (const auto& [child, start_time] : children) {

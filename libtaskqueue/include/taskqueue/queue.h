@@ -10,6 +10,7 @@
 #define TASKQUEUE_QUEUE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -81,6 +82,15 @@ struct TASKQUEUE_EXPORT ClaimOptions {
   int64_t runner_pid = 0;  // the supervising process; default getpid()
   // Extra cap on processing tasks for this claim; 0 = the queue's max_running.
   int64_t max_running = 0;
+  // FinishAndClaim only: called with the claimed tasks (if any) inside the
+  // transaction, before its commit, so that a supervisor can start them
+  // while the commit (and its fsync) is under way. Must not throw nor use
+  // this Queue. The claims are not durable yet: if FinishAndClaim then
+  // fails, they are rolled back and whatever was started must be stopped;
+  // after a crash in between, the tasks are still waiting in the file, and
+  // only the caller's own records (taskqueued's spawn journal) know that
+  // they started.
+  std::function<void(const std::vector<Task>&)> start_before_commit;
 };
 
 class TASKQUEUE_EXPORT Queue {
@@ -180,6 +190,15 @@ class TASKQUEUE_EXPORT Queue {
   // scheduler after the commit is reported only when nothing was claimed.
   Result<std::vector<Task>> FinishAndClaim(const std::vector<FinishedTask>& finished,
                                            const ClaimOptions& options, int64_t max_claims);
+  // Claims the waiting task `id` for a run that had already started when its
+  // claim was lost, whatever max_running, pause and deferral say: a
+  // supervisor that started a child before its claim's commit
+  // (ClaimOptions::start_before_commit) and died before the commit claims
+  // the task again at restart. `seq` and `attempts_made` are the task's as
+  // the lost claim found it; NotFound if the task is no longer so (the run
+  // belonged to an earlier state of it).
+  Result<Task> ClaimStarted(int64_t id, int64_t seq, int64_t attempts_made,
+                            const ClaimOptions& options = {});
   // Processing tasks (for crash recovery by a supervisor).
   Result<std::vector<Task>> ProcessingTasks() const;
 
