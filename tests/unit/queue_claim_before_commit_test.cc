@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "fakes/kue_fixture.h"
 
 namespace taskqueue {
@@ -44,6 +46,25 @@ TEST_F(QueueClaimBeforeCommitTest, StartBeforeCommitSeesTheClaimsBeforeAnyoneEls
   EXPECT_THAT(started, ElementsAre(a, b));
   EXPECT_THAT(seen_by_other, ElementsAre(TaskState::kWaiting, TaskState::kWaiting));
   EXPECT_EQ((*other->FindTask(a))->state, TaskState::kProcessing);
+}
+
+TEST_F(QueueClaimBeforeCommitTest, AFailureBeforeTheCommitRollsTheClaimsBack) {
+  auto q = OpenKue();
+  const int64_t id = Enqueue(*q, "job a");
+  const int64_t events_before = LastEventId(*q);
+  ClaimOptions claim;
+  claim.start_before_commit = [](const std::vector<Task>&) {
+    throw std::runtime_error("cannot start anything");
+  };
+  auto claimed = q->FinishAndClaim({}, claim, 1);
+  ASSERT_FALSE(claimed.ok());
+  EXPECT_THAT(claimed.status().message(), HasSubstr("cannot start anything"));
+  const Task t = **q->FindTask(id);
+  EXPECT_EQ(t.state, TaskState::kWaiting);
+  EXPECT_EQ(t.attempts_made, 0);
+  EXPECT_EQ(LastEventId(*q), events_before) << "no start event was kept";
+  // The task is claimed normally afterwards.
+  EXPECT_EQ(Claim(*q), id);
 }
 
 TEST_F(QueueClaimBeforeCommitTest, StartBeforeCommitIsNotCalledWhenNothingIsClaimed) {

@@ -84,9 +84,10 @@ struct TASKQUEUE_EXPORT ClaimOptions {
   int64_t max_running = 0;
   // FinishAndClaim only: called with the claimed tasks (if any) inside the
   // transaction, before its commit, so that a supervisor can start them
-  // while the commit (and its fsync) is under way. Must not throw nor use
-  // this Queue. The claims are not durable yet: if FinishAndClaim then
-  // fails, they are rolled back and whatever was started must be stopped;
+  // while the commit (and its fsync) is under way. Must not use this Queue;
+  // if it throws, the whole transaction is rolled back and FinishAndClaim
+  // returns the error. The claims are not durable yet: if FinishAndClaim
+  // then fails, they are rolled back and whatever was started must be stopped;
   // after a crash in between, the tasks are still waiting in the file, and
   // only the caller's own records (taskqueued's spawn journal) know that
   // they started.
