@@ -66,10 +66,11 @@ class Daemon {
   // Records the runs that ended and starts what may start now, in one
   // transaction per turn of the loop (see Queue::FinishAndClaim).
   void CommitAndStart();
-  void StartTask(const Task& task);
-  // Starts `task` inside the claim's transaction if it runs as a spawned
-  // program; false if it must wait for the commit (StartTask).
-  bool StartBeforeCommit(const Task& task, const QueueSettings& settings);
+  // Starts the claimed `task`, or records why it cannot start. With
+  // `before_commit` (inside the claim's transaction) only a spawned program
+  // starts, and nothing is recorded: false means "call again after the
+  // commit".
+  bool StartTask(const Task& task, bool before_commit = false);
   // Queues a run that ended for the next CommitAndStart.
   void Record(const FinishedRun& run);
   void HandleWakeup(const Waker::Wakeup& wakeup);

@@ -150,11 +150,11 @@ void Daemon::CommitAndStart() {
     // Programs start before the commit, so that its fsync overlaps their
     // start-up instead of delaying it. Their notes in the spawn journal
     // cover a crash before the commit (see recovery.cc).
-    const QueueSettings settings = CurrentSettings();
+    CurrentSettings();  // fresh for StartTask inside the transaction
     std::set<int64_t> started;
     claim.start_before_commit = [&](const std::vector<Task>& tasks) {
       for (const auto& task : tasks) {
-        if (StartBeforeCommit(task, settings)) started.insert(task.id);
+        if (StartTask(task, /*before_commit=*/true)) started.insert(task.id);
       }
     };
     auto claimed = queue_->FinishAndClaim(batch, claim, max_claims);
@@ -186,9 +186,13 @@ void Daemon::CommitAndStart() {
   }
 }
 
-void Daemon::StartTask(const Task& task) {
+bool Daemon::StartTask(const Task& task, bool before_commit) {
   const std::string label = "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
   auto processor = queue_->registry().Find(task.command);
+  const bool spawned = processor && processor->kind() == Processor::Kind::kChild;
+  // Before the commit only a spawned program starts; anything else, and
+  // any failure, waits for the call after the commit, which records it.
+  if (before_commit && !spawned) return false;
   if (!processor) {
     // Its plugin was unloaded between the claim and now.
     FinishedRun run{task.id, 0, false, {}, label};
@@ -196,33 +200,27 @@ void Daemon::StartTask(const Task& task) {
     run.outcome.retryable = false;
     run.outcome.error = "No known processor for '" + task.command + "'.";
     Record(run);
-    return;
+    return true;
   }
-  const QueueSettings& settings = CurrentSettings();
-  if (processor->kind() == Processor::Kind::kChild) {
+  // Inside the claim's transaction the database must not be read again:
+  // the settings CommitAndStart has just refreshed are used as they are.
+  const QueueSettings& settings = before_commit ? settings_ : CurrentSettings();
+  if (spawned) {
     auto child = std::static_pointer_cast<const ChildProcessor>(processor);
     const ChildLimits limits = ChildLimitsFor(task, child.get(), settings);
-    Status started = children_->Start(task, std::move(child), limits);
-    if (!started.ok()) {
-      spdlog::error("cannot start {}: {}", label, started.message());
-      FinishedRun run{task.id, 0, false, {}, label};
-      run.outcome.kind = RunOutcome::Kind::kFailure;
-      run.outcome.error = "cannot start: " + started.message();
-      Record(run);
-    }
-    return;
+    Status started = children_->Start(task, std::move(child), limits, before_commit);
+    if (started.ok()) return true;
+    if (before_commit) return false;
+    spdlog::error("cannot start {}: {}", label, started.message());
+    FinishedRun run{task.id, 0, false, {}, label};
+    run.outcome.kind = RunOutcome::Kind::kFailure;
+    run.outcome.error = "cannot start: " + started.message();
+    Record(run);
+    return true;
   }
   spdlog::debug("starting {} in-process", label);
   inprocess_->Start(task, processor, InProcessTimeoutSeconds(task, *processor, settings));
-}
-
-bool Daemon::StartBeforeCommit(const Task& task, const QueueSettings& settings) {
-  auto processor = queue_->registry().Find(task.command);
-  if (!processor || processor->kind() != Processor::Kind::kChild) return false;
-  auto child = std::static_pointer_cast<const ChildProcessor>(processor);
-  const ChildLimits limits = ChildLimitsFor(task, child.get(), settings);
-  // Any failure is met again, and recorded, by StartTask after the commit.
-  return children_->Start(task, std::move(child), limits, /*before_commit=*/true).ok();
+  return true;
 }
 
 void Daemon::Record(const FinishedRun& run) {
