@@ -14,6 +14,7 @@
 #include <string>
 
 #include "state/sqlite_util.h"
+#include "state/state_vfs.h"
 
 namespace taskqueue::state {
 namespace {
@@ -102,57 +103,6 @@ void MigrateQueueV2(SQLite::Database& db) {
 const char* const kSchedSchemaSql = R"sql(
 CREATE INDEX tasks_due ON tasks(run_at, seq);
 )sql";
-
-// The VFS every state file is opened through: SQLite's default one, except
-// that an existing, non-empty WAL file is opened without SQLITE_OPEN_CREATE.
-//
-// Why: SQLite's unix VFS fsyncs the directory after the first sync of any
-// WAL file it opened with SQLITE_OPEN_CREATE, whether or not the open
-// created the file, so that a newly created file's directory entry is
-// durable. A CLI call is a new process with a new connection, so every
-// `taskqueuectl queue` paid a directory fsync (a device cache flush, as long
-// as the WAL's own fdatasync) on top of the commit's. The WAL is never deleted
-// while connections set SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, so it is created
-// once per state file; the connection that first writes its header (opened
-// with CREATE: the file was then missing or empty, as it is after
-// TrimWalBeforeClose truncated it) syncs the directory. A
-// WAL missing or empty (e.g. after a foreign sqlite3 shell checkpointed and
-// deleted it) is opened exactly as SQLite would, directory sync included.
-// If the open without CREATE fails (say the file vanished meanwhile), it is
-// retried as SQLite asked.
-sqlite3_vfs* g_base_vfs = nullptr;
-sqlite3_vfs g_state_vfs;
-
-int StateVfsOpen(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int flags,
-                 int* out_flags) {
-  if (name != nullptr && (flags & SQLITE_OPEN_WAL) != 0 && (flags & SQLITE_OPEN_CREATE) != 0) {
-    struct stat st;
-    if (::stat(name, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      const int rc =
-          g_base_vfs->xOpen(g_base_vfs, name, file, flags & ~SQLITE_OPEN_CREATE, out_flags);
-      if (rc == SQLITE_OK) return rc;
-      // A failed xOpen leaves no open file behind (pMethods is null).
-    }
-  }
-  return g_base_vfs->xOpen(g_base_vfs, name, file, flags, out_flags);
-}
-
-// The name of the state VFS, registering it on first use (never as the
-// default). nullptr (SQLite's default VFS) if there is none to wrap.
-const char* StateVfsName() {
-  static const char* const name = []() -> const char* {
-    sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
-    if (base == nullptr || base->iVersion < 1) return nullptr;
-    g_base_vfs = base;
-    g_state_vfs = *base;  // same methods and pAppData; only xOpen differs
-    g_state_vfs.pNext = nullptr;
-    g_state_vfs.zName = "taskqueue-state";
-    g_state_vfs.xOpen = StateVfsOpen;
-    if (sqlite3_vfs_register(&g_state_vfs, /*makeDflt=*/0) != SQLITE_OK) return nullptr;
-    return g_state_vfs.zName;
-  }();
-  return name;
-}
 
 std::string Describe(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
