@@ -14,6 +14,7 @@
 
 #include "fakes/test_util.h"
 #include "taskqueue/queue.h"
+#include "taskqueue/scheduler.h"
 
 namespace taskqueue {
 namespace {
@@ -90,6 +91,65 @@ TEST(QueueWalTest, ClosingNeverWaitsForAnotherReader) {
   auto waiting = (*again)->Count(TaskState::kWaiting);
   ASSERT_TQ_OK(waiting);
   EXPECT_EQ(*waiting, 60);
+}
+
+// The page size of a state file, read with a raw SQLite connection.
+int PageSize(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr), SQLITE_OK);
+  int size = -1;
+  if (sqlite3_step(stmt) == SQLITE_ROW) size = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return size;
+}
+
+// New state files use 1 KiB pages: a task's commit rewrites whole pages
+// (each index entry it touches costs one), and smaller pages cost less to
+// checksum, copy and write. A file made with SQLite's default 4 KiB pages
+// (every file before this change) keeps them and works as before.
+TEST(QueueWalTest, NewStateFilesUseSmallPagesAndOlderFilesKeepTheirs) {
+  TempDir dir;
+  QueueOptions options;
+  options.state_dir = dir.path();
+  options.durability = Durability::kNormal;
+  {
+    auto q = Queue::Open(options);
+    ASSERT_TQ_OK(q);
+    ASSERT_TQ_OK((*q)->QueueTask("noop before"));
+    auto s = Scheduler::Open(options);
+    ASSERT_TQ_OK(s);
+    ScheduleOptions later;
+    later.delay_seconds = 3600;
+    ASSERT_TQ_OK((*s)->ScheduleTask("noop later", later));
+  }
+  const auto queue_file = dir.path() / "tasks_queue.db";
+  EXPECT_EQ(PageSize(queue_file), 1024);
+  EXPECT_EQ(PageSize(dir.path() / "tasks_sched.db"), 1024);
+
+  // Rebuild the queue file with 4 KiB pages, as older versions made it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(queue_file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; "
+                         "PRAGMA journal_mode=WAL;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_EQ(PageSize(queue_file), 4096);
+
+  auto q = Queue::Open(options);
+  ASSERT_TQ_OK(q);
+  ASSERT_TQ_OK((*q)->QueueTask("noop after"));
+  for (const char* expected : {"noop before", "noop after"}) {
+    auto claimed = (*q)->ClaimNext();
+    ASSERT_TQ_OK(claimed);
+    ASSERT_TRUE(claimed->has_value());
+    EXPECT_EQ((*claimed)->full_command(), expected);
+  }
+  EXPECT_EQ(PageSize(queue_file), 4096);
 }
 
 }  // namespace
