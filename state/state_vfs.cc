@@ -178,6 +178,12 @@ const sqlite3_io_methods kWalMethods = {
     WalFileControl,
     WalSectorSize,
     WalDeviceCharacteristics,
+    nullptr,  // xShmMap
+    nullptr,  // xShmLock
+    nullptr,  // xShmBarrier
+    nullptr,  // xShmUnmap
+    nullptr,  // xFetch
+    nullptr,  // xUnfetch
 };
 
 // --- Opening -------------------------------------------------------------
