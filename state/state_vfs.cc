@@ -27,8 +27,8 @@ sqlite3_vfs g_state_vfs;
 // written them all, and a transaction's frames become visible only with its
 // commit frame (the one whose header names the database size). So the
 // buffer is written out
-//   - once the page of a commit frame has been appended (before SQLite goes
-//     on to publish it),
+//   - with each write that follows a commit frame's header (its page, and
+//     any padding frames after it), before SQLite goes on to publish them,
 //   - before any write that does not append to it (SQLite overwrites a frame
 //     written earlier in the same transaction in place),
 //   - before every other operation on the file (read, sync, truncate, size,
@@ -55,7 +55,12 @@ struct WalFile {
   char* gathered;                 // malloc'd, kMaxGathered bytes, or null
   size_t gathered_size;           // bytes held in `gathered`
   sqlite3_int64 gathered_offset;  // where gathered[0] goes in the file
-  bool commit_page_next;          // the last append was a commit frame's header
+  // A commit frame's header has been written, and no frame header of a later
+  // transaction yet: every write now goes out at once (its page, and any
+  // padding frames SQLite adds after it). A flag of its own, not a state of
+  // the buffer: a flush forced by kMaxGathered between a commit frame's
+  // header and its page must not lose track of the page.
+  bool committing;
 };
 
 constexpr size_t RoundUp8(size_t n) { return (n + 7) & ~size_t{7}; }
@@ -70,20 +75,31 @@ int Flush(WalFile* f) {
   if (f->gathered_size == 0) return SQLITE_OK;
   const int size = static_cast<int>(f->gathered_size);
   f->gathered_size = 0;
-  f->commit_page_next = false;
   return f->real->pMethods->xWrite(f->real, f->gathered, size, f->gathered_offset);
 }
 
-bool IsCommitFrameHeader(const void* data, int amount, sqlite3_int64 offset) {
-  if (amount != static_cast<int>(kWalFrameHeaderSize) || offset < kWalHeaderSize) return false;
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  // Bytes 4-7: the database size in pages after a commit, 0 otherwise.
+bool IsFrameHeader(int amount, sqlite3_int64 offset) {
+  return amount == static_cast<int>(kWalFrameHeaderSize) && offset >= kWalHeaderSize;
+}
+
+// Bytes 4-7 of a frame header: the database size in pages after a commit,
+// 0 in the other frames of a transaction.
+bool IsCommitFrame(const void* header) {
+  const auto* bytes = static_cast<const unsigned char*>(header);
   return (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
 }
 
 int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   WalFile* f = AsWal(file);
   const auto size = static_cast<size_t>(amount);
+  if (IsFrameHeader(amount, offset)) {
+    f->committing = IsCommitFrame(data);
+  } else if (offset == 0) {
+    f->committing = false;  // the WAL header: a restarted WAL, a new transaction
+  }
+  // A write that is not the header of a commit frame, made after one, is
+  // that frame's page or comes after it: out with everything, now.
+  const bool write_through = f->committing && !IsFrameHeader(amount, offset);
   const bool appends = f->gathered_size > 0 &&
                        offset == f->gathered_offset + static_cast<sqlite3_int64>(f->gathered_size);
   if (f->gathered_size > 0 && (!appends || f->gathered_size + size > kMaxGathered)) {
@@ -96,9 +112,7 @@ int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 off
   if (f->gathered_size == 0) f->gathered_offset = offset;
   std::memcpy(f->gathered + f->gathered_size, data, size);
   f->gathered_size += size;
-  if (f->commit_page_next) return Flush(f);  // this was the commit frame's page
-  f->commit_page_next = IsCommitFrameHeader(data, amount, offset);
-  return SQLITE_OK;
+  return write_through ? Flush(f) : SQLITE_OK;
 }
 
 int WalClose(sqlite3_file* file) {
