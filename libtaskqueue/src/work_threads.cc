@@ -33,8 +33,13 @@ struct WorkThreads::Worker {
       lock.lock();
       self->result = std::move(r);
       self->done = true;
+      const bool abandoned = self->stop;
+      // Notified after unlocking, so that the caller it wakes does not at
+      // once block again on the mutex this thread still holds.
+      lock.unlock();
       self->cv.notify_all();
-      if (self->stop) return;  // abandoned after a timeout
+      if (abandoned) return;  // after a timeout: nobody waits for it
+      lock.lock();
     }
   }
 
@@ -88,11 +93,14 @@ std::optional<Result<std::string>> WorkThreads::Run(Work work, std::chrono::mill
     w = std::make_shared<Worker>();
     std::thread([w] { Worker::Loop(w); }).detach();
   }
+  {
+    std::lock_guard<std::mutex> lock(w->mu);
+    w->work = std::move(work);
+    w->has_work = true;
+    w->done = false;
+  }
+  w->cv.notify_all();  // unlocked, as in Loop
   std::unique_lock<std::mutex> lock(w->mu);
-  w->work = std::move(work);
-  w->has_work = true;
-  w->done = false;
-  w->cv.notify_all();
   if (!w->cv.wait_for(lock, timeout, [&] { return w->done; })) {
     w->stop = true;  // abandoned: it exits after the work it cannot be stopped in
     return std::nullopt;
