@@ -22,6 +22,7 @@
 namespace taskqueue::daemon {
 namespace {
 
+using ::taskqueue::testing::ProcessGone;
 using ::taskqueue::testing::ReadFile;
 using ::taskqueue::testing::TempDir;
 using ::taskqueue::testing::WaitUntil;
@@ -35,16 +36,6 @@ class ScriptProcessor : public ChildProcessor {
  private:
   std::string script_;
 };
-
-// True once `pid` no longer runs (gone, or a zombie not yet reaped by init).
-bool ProcessGone(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) return true;
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z' ||
-         line[close + 2] == 'X';
-}
 
 TEST(ChildSupervisorTest, DiscardKillsTheChildsGroupAndDropsItsJournalNote) {
   TempDir dir;

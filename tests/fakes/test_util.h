@@ -5,9 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -70,6 +72,24 @@ class ScopedEnv {
   const char* name_;
   std::optional<std::string> old_;
 };
+
+// The fields of /proc/PID/stat from field 3 (the state) on, or "" if there
+// is no such process. The command name (field 2) may hold spaces and
+// parentheses, so the rest starts two characters past its last ')'.
+inline std::string StatAfterCommand(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return "";
+  return line.substr(close + 2);
+}
+
+// True when `pid` no longer runs (gone, or a zombie nobody reaped).
+inline bool ProcessGone(pid_t pid) {
+  const std::string rest = StatAfterCommand(pid);
+  return rest.empty() || rest[0] == 'Z' || rest[0] == 'X';
+}
 
 MATCHER(IsOk, "is OK") {
   *result_listener << arg.status().ToString();

@@ -68,24 +68,6 @@ inline bool WaitUntil(const std::function<bool()>& done,
   }
 }
 
-// The fields of /proc/PID/stat from field 3 (the state) on, or "" if there
-// is no such process. The command name (field 2) may hold spaces and
-// parentheses, so the rest starts two characters past its last ')'.
-inline std::string StatAfterCommand(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) return "";
-  auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return "";
-  return line.substr(close + 2);
-}
-
-// True when `pid` no longer runs (gone, or a zombie nobody reaped).
-inline bool ProcessGone(pid_t pid) {
-  const std::string rest = StatAfterCommand(pid);
-  return rest.empty() || rest[0] == 'Z' || rest[0] == 'X';
-}
-
 // A directory of plugin files, mode 0755, owned by the test's user.
 class PluginDir {
  public:
