@@ -22,10 +22,6 @@ constexpr int64_t kStatusRetryMillis = 10;
 // How long a child runs before its pid is committed (see RecordPids).
 constexpr int64_t kPidRecordDelayMillis = 50;
 
-std::string Label(const Task& task) {
-  return "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
-}
-
 std::string SignalName(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
@@ -71,7 +67,7 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
     } else if (spawned.status().code() != Status::Code::kAborted || before_commit) {
       return spawned.status();
     } else {
-      spdlog::warn("{}: {}; committing its pid before it runs instead", Label(task),
+      spdlog::warn("{}: {}; committing its pid before it runs instead", RunLabel(task),
                    spawned.status().message());
     }
   }
@@ -98,7 +94,7 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
   }
   Run run;
   run.task_id = task.id;
-  run.label = Label(task);
+  run.label = RunLabel(task);
   run.pid = pid;
   run.start_time = start_time;
   run.processor = std::move(processor);
@@ -111,7 +107,7 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
   if (runs_.empty()) next_output_check_ms_ = SteadyMillis() + kOutputCheckMillis;
   by_pid_[pid] = task.id;
   runs_[task.id] = std::move(run);
-  spdlog::debug("started {} as pid {}", Label(task), pid);
+  spdlog::debug("started {} as pid {}", RunLabel(task), pid);
   return Status::OK();
 }
 
@@ -124,7 +120,7 @@ Status ChildSupervisor::Adopt(const Task& task, std::shared_ptr<const ChildProce
   TQ_RETURN_IF_ERROR(waker_.Add(pidfd.get(), kPidfdTagBit | static_cast<uint64_t>(task.id)));
   Run run;
   run.task_id = task.id;
-  run.label = Label(task);
+  run.label = RunLabel(task);
   run.pid = static_cast<pid_t>(task.pid);
   run.start_time = task.pid_start_time;
   run.adopted = true;

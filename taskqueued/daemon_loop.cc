@@ -187,7 +187,7 @@ void Daemon::CommitAndStart() {
 }
 
 bool Daemon::StartTask(const Task& task, bool before_commit) {
-  const std::string label = "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
+  const std::string label = RunLabel(task);
   auto processor = queue_->registry().Find(task.command);
   const bool spawned = processor && processor->kind() == Processor::Kind::kChild;
   // Before the commit only a spawned program starts; anything else, and
@@ -216,6 +216,11 @@ bool Daemon::StartTask(const Task& task, bool before_commit) {
     run.outcome.kind = RunOutcome::Kind::kFailure;
     run.outcome.error = "cannot start: " + started.message();
     Record(run);
+    return true;
+  }
+  if (processor->RunsInline()) {
+    spdlog::debug("running {} inline", label);
+    Record(inprocess_->RunInline(task, *processor));
     return true;
   }
   spdlog::debug("starting {} in-process", label);

@@ -18,8 +18,13 @@ struct FinishedRun {
   pid_t pid = 0;         // the child, 0 for in-process work
   bool adopted = false;  // supervised again after a daemon restart
   RunOutcome outcome;
-  std::string label;  // "task 12 (cmd args)", for the log
+  std::string label;  // RunLabel(task), for the log
 };
+
+// "task 12 (cmd args)": how the log names a run.
+inline std::string RunLabel(const Task& task) {
+  return "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
+}
 
 }  // namespace taskqueue::daemon
 

@@ -60,10 +60,16 @@ int InProcessRunner::fd() const { return shared_->event.get(); }
 
 int64_t InProcessRunner::busy_threads() const { return shared_->busy.load(); }
 
+FinishedRun InProcessRunner::RunInline(const Task& task, const Processor& processor) {
+  Context context(queue_, task);
+  return FinishedRun{task.id, 0, false,
+                     RunOutcome::OfResult(ProcessTaskCatching(processor, context)), RunLabel(task)};
+}
+
 void InProcessRunner::Start(const Task& task, std::shared_ptr<const Processor> processor,
                             int64_t timeout_seconds) {
   Run run;
-  run.label = "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
+  run.label = RunLabel(task);
   run.timeout_seconds = timeout_seconds;
   run.deadline_ms = SteadyMillis() + timeout_seconds * 1000;
   runs_[task.id] = run;
@@ -73,24 +79,8 @@ void InProcessRunner::Start(const Task& task, std::shared_ptr<const Processor> p
   auto work = [shared = shared_, queue = queue_, processor = std::move(processor), task,
                label = run.label]() {
     Context context(queue, task);
-    Result<std::string> r = Status::Aborted("not run");
-    try {
-      r = processor->ProcessTask(context);
-    } catch (const std::exception& e) {
-      r = Status::Aborted(std::string("processor threw: ") + e.what());
-    } catch (...) {
-      r = Status::Aborted("processor threw an unknown exception");
-    }
-    FinishedRun done;
-    done.task_id = task.id;
-    done.label = label;
-    if (r.ok()) {
-      done.outcome.kind = RunOutcome::Kind::kSuccess;
-      done.outcome.result = *r;
-    } else {
-      done.outcome.kind = RunOutcome::Kind::kFailure;
-      done.outcome.error = r.status().message();
-    }
+    FinishedRun done{task.id, 0, false,
+                     RunOutcome::OfResult(ProcessTaskCatching(*processor, context)), label};
     {
       std::lock_guard<std::mutex> lock(shared->mu);
       shared->done.push_back(std::move(done));

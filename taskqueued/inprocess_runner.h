@@ -1,7 +1,8 @@
 // InProcessRunner: runs tasks of in-process processors
 // (Processor::kind() == kInProcess) on worker threads, one thread per task
 // (at most max_running at once, since each is a claimed task), and hands
-// their endings to the main loop through an eventfd.
+// their endings to the main loop through an eventfd. Processors whose
+// RunsInline() is true run on the loop's own thread instead (RunInline).
 //
 // A thread cannot be stopped safely, so a task that outlives its timeout
 // (min(task timeout, else processor Timeout(), else default_timeout;
@@ -41,6 +42,9 @@ class InProcessRunner {
 
   // Runs the claimed `task` on a new thread, with a timeout in seconds.
   void Start(const Task& task, std::shared_ptr<const Processor> processor, int64_t timeout_seconds);
+  // Runs the claimed `task` of a processor whose RunsInline() is true on
+  // this thread, to its end, with no timeout, and returns how it ended.
+  FinishedRun RunInline(const Task& task, const Processor& processor);
   // The runs that ended since the last call.
   std::vector<FinishedRun> Collect();
   // Runs past their timeout at `now` (SteadyMillis): ended as kTimeout.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "child_spawn.h"
+#include "finished_run.h"
 #include "process_info.h"
 #include "run_limits.h"
 #include "waker.h"
@@ -61,7 +62,7 @@ Result<RecoveryReport> RecoverProcessingTasks(
       task.pid_start_time = noted->second.start_time;
       task.boot_id = BootId();
     }
-    const std::string label = "task " + std::to_string(task.id) + " (" + task.full_command() + ")";
+    const std::string label = RunLabel(task);
     const bool this_boot = task.boot_id == BootId();
     // We hold the daemon lock, so no other daemon runs this queue: a live
     // runner is a CLI or library process doing its own work.

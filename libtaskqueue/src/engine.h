@@ -117,7 +117,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void MarkClaimed(state::QueueTxn& txn, Task& t, const Processor* processor, int64_t runner_pid);
   // Finishes abandoned runs as lost.
   Status SettleAbandoned(const std::vector<Task>& abandoned);
-  Result<bool> RunInProcess(const Task& task, const Processor& processor,
+  Result<bool> RunInProcess(const Task& task, std::shared_ptr<const Processor> processor,
                             const QueueSettings& settings);
   Status ReapChildren(bool block);
 

@@ -45,29 +45,30 @@ class InProcessContext : public TaskContext {
 
 }  // namespace
 
-Result<bool> Engine::RunInProcess(const Task& task, const Processor& processor,
+Result<bool> Engine::RunInProcess(const Task& task, std::shared_ptr<const Processor> processor,
                                   const QueueSettings& settings) {
-  int64_t timeout = processor.Timeout() > 0 ? processor.Timeout() : settings.default_timeout;
+  int64_t timeout = processor->Timeout() > 0 ? processor->Timeout() : settings.default_timeout;
   if (task.timeout > 0) timeout = task.timeout;
   if (timeout > settings.max_timeout) timeout = settings.max_timeout;
 
   auto context = std::make_shared<InProcessContext>(shared_from_this(), task);
-  auto proc = registry_->Find(task.command);  // keeps the processor alive
-  auto result = work_threads_.Run([context, proc] { return proc->ProcessTask(*context); },
-                                  std::chrono::seconds(timeout));
   RunOutcome outcome;
-  if (!result) {
-    // A thread cannot be killed safely: it is left to finish on its own and
-    // its result is ignored. Child processors are the answer for work that
-    // must be stoppable.
-    outcome.kind = RunOutcome::Kind::kTimeout;
-    outcome.error = "Task '" + task.full_command() + "' timed out during processing.";
-  } else if (result->ok()) {
-    outcome.kind = RunOutcome::Kind::kSuccess;
-    outcome.result = **result;
+  if (processor->RunsInline()) {
+    outcome = RunOutcome::OfResult(ProcessTaskCatching(*processor, *context));
   } else {
-    outcome.kind = RunOutcome::Kind::kFailure;
-    outcome.error = result->status().message();
+    // The worker owns what it uses: it may outlive this call.
+    auto result = work_threads_.Run(
+        [context, processor] { return ProcessTaskCatching(*processor, *context); },
+        std::chrono::seconds(timeout));
+    if (result) {
+      outcome = RunOutcome::OfResult(*result);
+    } else {
+      // A thread cannot be killed safely: it is left to finish on its own
+      // and its result is ignored. Child processors are the answer for work
+      // that must be stoppable.
+      outcome.kind = RunOutcome::Kind::kTimeout;
+      outcome.error = "Task '" + task.full_command() + "' timed out during processing.";
+    }
   }
   TQ_RETURN_IF_ERROR(FinishTask(task.id, outcome));
   return true;
@@ -171,7 +172,7 @@ Result<bool> Engine::ProcessNextTask() {
     return true;
   }
   if (processor->kind() == Processor::Kind::kInProcess) {
-    return RunInProcess(task, *processor, settings);
+    return RunInProcess(task, processor, settings);
   }
 
   const auto& child = static_cast<const ChildProcessor&>(*processor);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <utility>
 
 namespace taskqueue {
@@ -22,6 +23,7 @@ std::string DescribeSource(const std::string& source) {
 // The built-in `noop`: does nothing, in-process, successfully.
 class NoopProcessor final : public Processor {
  public:
+  bool RunsInline() const override { return true; }
   Result<std::string> ProcessTask(TaskContext&) const override { return std::string(); }
 };
 
@@ -36,6 +38,16 @@ class FunctionProcessor final : public Processor {
 };
 
 }  // namespace
+
+Result<std::string> ProcessTaskCatching(const Processor& processor, TaskContext& context) noexcept {
+  try {
+    return processor.ProcessTask(context);
+  } catch (const std::exception& e) {
+    return Status::Aborted(std::string("processor threw: ") + e.what());
+  } catch (...) {
+    return Status::Aborted("processor threw an unknown exception");
+  }
+}
 
 bool Processor::IsValidArgs(const Task&) const { return true; }
 

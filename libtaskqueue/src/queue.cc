@@ -37,6 +37,18 @@ std::vector<std::string> ToFtsTerms(const std::string& text) {
 
 }  // namespace
 
+RunOutcome RunOutcome::OfResult(const Result<std::string>& result) {
+  RunOutcome outcome;
+  if (result.ok()) {
+    outcome.kind = Kind::kSuccess;
+    outcome.result = *result;
+  } else {
+    outcome.kind = Kind::kFailure;
+    outcome.error = result.status().message();
+  }
+  return outcome;
+}
+
 Queue::Queue(std::shared_ptr<Engine> engine) : engine_(std::move(engine)) {}
 Queue::~Queue() = default;
 

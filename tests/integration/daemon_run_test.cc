@@ -274,7 +274,8 @@ TEST(DaemonRunTest, FeedsTheServiceManagersWatchdog) {
   StopDaemon(*other);
 }
 
-TEST(DaemonRunTest, InProcessProcessorRunsOnAThread) {
+// noop runs inline, on the loop's thread (Processor::RunsInline).
+TEST(DaemonRunTest, InProcessNoopCompletesWithNoChild) {
   DaemonFixture f;
   auto daemon = f.StartDaemon();
   ASSERT_TRUE(daemon);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fakes/test_processors.h"
@@ -162,6 +163,67 @@ TEST_F(QueueProcessingTest, Case28FailingWorkFailsTheTaskAndLeavesNothingProcess
   EXPECT_EQ(q->Counts()->failed, 2);
   EXPECT_EQ((*q->FindTask(a->id))->error, "kaboom");
   EXPECT_THAT((*q->FindTask(b->id))->error, HasSubstr("kaboom"));
+}
+
+// An in-process processor that records the thread it ran on, and throws
+// when asked to.
+class ThreadRecordingProcessor : public Processor {
+ public:
+  ThreadRecordingProcessor(bool runs_inline, bool throws)
+      : runs_inline_(runs_inline), throws_(throws) {}
+  bool RunsInline() const override { return runs_inline_; }
+  Result<std::string> ProcessTask(TaskContext&) const override {
+    ran_on_ = std::this_thread::get_id();
+    if (throws_) throw std::runtime_error("inline kaboom");
+    return std::string("ran");
+  }
+  std::thread::id ran_on() const { return ran_on_; }
+
+ private:
+  const bool runs_inline_;
+  const bool throws_;
+  mutable std::thread::id ran_on_;  // written by the one task each test runs
+};
+
+// Not in the original (Perl has no threads). Work that declares it cannot
+// hang runs on the caller's thread; other work runs on a worker thread so
+// that ProcessNextTask can return at its timeout (case 27).
+TEST_F(QueueProcessingTest, InlineWorkRunsOnTheCallersThreadAndOtherWorkOnAWorker) {
+  auto inline_proc = std::make_shared<ThreadRecordingProcessor>(true, false);
+  auto threaded_proc = std::make_shared<ThreadRecordingProcessor>(false, false);
+  ASSERT_TQ_OK(registry_->Register("quick", inline_proc));
+  ASSERT_TQ_OK(registry_->Register("slowish", threaded_proc));
+  EXPECT_TRUE(registry_->Find("noop")->RunsInline());
+  auto q = Open();
+  ASSERT_NE(q, nullptr);
+  auto a = q->QueueTask("quick");
+  auto b = q->QueueTask("slowish");
+  ASSERT_TQ_OK(a);
+  ASSERT_TQ_OK(b);
+  EXPECT_TRUE(*q->ProcessNextTask());
+  EXPECT_TRUE(*q->ProcessNextTask());
+  EXPECT_EQ(inline_proc->ran_on(), std::this_thread::get_id());
+  EXPECT_NE(threaded_proc->ran_on(), std::thread::id());
+  EXPECT_NE(threaded_proc->ran_on(), std::this_thread::get_id());
+  EXPECT_EQ((*q->FindTask(a->id))->result, "ran");
+  EXPECT_EQ((*q->FindTask(b->id))->result, "ran");
+}
+
+// As case 28, for work run inline: the exception stops at the library
+// boundary and fails the task.
+TEST_F(QueueProcessingTest, InlineWorkThatThrowsFailsItsTask) {
+  ASSERT_TQ_OK(
+      registry_->Register("quick", std::make_shared<ThreadRecordingProcessor>(true, true)));
+  auto q = Open();
+  ASSERT_NE(q, nullptr);
+  auto t = q->QueueTask("quick");
+  ASSERT_TQ_OK(t);
+  auto processed = q->ProcessNextTask();
+  ASSERT_TQ_OK(processed);
+  EXPECT_TRUE(*processed);
+  EXPECT_EQ(q->Counts()->processing, 0);
+  EXPECT_EQ((*q->FindTask(t->id))->state, TaskState::kFailed);
+  EXPECT_EQ((*q->FindTask(t->id))->error, "processor threw: inline kaboom");
 }
 
 // Case 29.

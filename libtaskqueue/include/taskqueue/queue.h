@@ -59,6 +59,10 @@ struct TASKQUEUE_EXPORT RunOutcome {
   std::string error;
   std::string result;
   bool retryable = true;  // false: fail now even if attempts remain
+
+  // How in-process work that returned `result` ended: kSuccess with its
+  // text, or kFailure with its error's message.
+  static RunOutcome OfResult(const Result<std::string>& result);
 };
 
 // One run that ended, for FinishAndClaim.
