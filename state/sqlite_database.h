@@ -24,15 +24,19 @@ Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::p
                                                         FileKind kind,
                                                         const StoreOptions& options);
 
-// What a connection knows of its WAL: the number of frames it held after
-// this connection's last commit (SQLite's WAL hook reports it).
+// What a connection knows of its WAL.
 struct WalWatch {
+  // Frames the WAL held after this connection's last commit (SQLite's WAL
+  // hook reports it).
   int frames = 0;
+  // Frames after which a commit checkpoints: about 4 MiB of WAL.
+  int checkpoint_frames = 1000;
 };
 
 // Installs a WAL hook on `db` that records the frame count in `*watch` and
-// checkpoints (passively) once the WAL holds 1,000 frames, as SQLite's own
-// automatic checkpoint does. `watch` must outlive the connection.
+// checkpoints (passively) once the WAL holds about 4 MiB, as SQLite's own
+// automatic checkpoint does with its default 1,000 frames of 4 KiB. `watch`
+// must outlive the connection.
 void WatchWal(SQLite::Database& db, WalWatch* watch);
 
 // Called just before a connection closes. Connections do not checkpoint on

@@ -55,6 +55,29 @@ TEST(QueueWalTest, ShortLivedOpenersKeepTheWalBounded) {
   EXPECT_EQ(*waiting, kOpens * kTasksPerOpen);
 }
 
+// A long-lived opener (a daemon, a producer looping in one process) never
+// closes, so only the automatic checkpoint bounds its WAL: at about 4 MiB,
+// whatever the page size, after which the WAL is reused from its start.
+TEST(QueueWalTest, ALongLivedOpenerCheckpointsAtAboutFourMebibytes) {
+  TempDir dir;
+  QueueOptions options;
+  options.state_dir = dir.path();
+  options.durability = Durability::kNormal;
+  const auto wal = dir.path() / "tasks_queue.db-wal";
+  auto q = Queue::Open(options);
+  ASSERT_TQ_OK(q);
+  // About 10 frames of 1 KiB each: unbounded, the WAL would reach 30 MiB.
+  std::uintmax_t largest = 0;
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TQ_OK((*q)->QueueTask("noop l" + std::to_string(i)));
+    largest = std::max(largest, std::filesystem::file_size(wal));
+  }
+  EXPECT_GT(largest, 3u << 20) << "checkpointed more often than every 4 MiB";
+  EXPECT_LT(largest, 5u << 20) << "the WAL grew past its checkpoint threshold";
+  EXPECT_GT(std::filesystem::file_size(dir.path() / "tasks_queue.db"), 512u << 10)
+      << "no checkpoint copied the tasks into the database file";
+}
+
 // Trimming never waits: while another process reads (here a raw SQLite
 // reader holding a snapshot), a closing connection leaves the WAL as it is
 // and closes at once instead of waiting out the busy timeout.
