@@ -183,6 +183,11 @@ void Daemon::CommitAndStart() {
     }
     // Claims stop at max_running or an empty queue; a run ending (or one
     // that could not start) sets claim_ again.
+    // Runs that ended at once (work run inline, a program that could not
+    // start) are recorded on the next pass of the loop in Run(), after it
+    // has looked at signals, exits and the watchdog: a queue of inline
+    // work must not keep a SIGTERM waiting until it is empty.
+    if (!finished_.empty()) return;
   }
 }
 
@@ -359,6 +364,8 @@ void Daemon::ShutdownStep(int64_t now) {
 }
 
 std::optional<int64_t> Daemon::NextDeadline() const {
+  // Runs waiting to be recorded: only look at what is ready.
+  if (!finished_.empty()) return SteadyMillis();
   std::optional<int64_t> next;
   auto consider = [&](std::optional<int64_t> t) {
     if (t && (!next || *t < *next)) next = t;

@@ -285,6 +285,27 @@ TEST(DaemonRunTest, InProcessNoopCompletesWithNoChild) {
   StopDaemon(*daemon);
 }
 
+// Inline work ends the moment it starts, so the loop could claim and run it
+// forever without looking at anything else. A SIGTERM still gets in between
+// two passes: the daemon stops with most of a long queue of noop waiting.
+TEST(DaemonRunTest, SigtermStopsALongQueueOfInlineWorkBetweenPasses) {
+  DaemonFixture f;
+  std::vector<std::string> commands;
+  for (int i = 0; i < 10000; ++i) commands.push_back("noop " + std::to_string(i));
+  ASSERT_TQ_OK(f.queue().QueueTasks(commands));
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto complete = f.queue().Count(TaskState::kComplete);
+    return complete.ok() && *complete > 0;
+  }));
+  StopDaemon(*daemon);
+  auto waiting = f.queue().Count(TaskState::kWaiting);
+  ASSERT_TQ_OK(waiting);
+  EXPECT_GT(*waiting, 0) << "the daemon ran the whole queue before it saw the SIGTERM";
+  EXPECT_EQ(*f.queue().Count(TaskState::kProcessing), 0);
+}
+
 TEST(DaemonRunTest, OutputIsCutAtMaxOutputBytes) {
   DaemonFixture f;
   // 6,000 bytes of output.
