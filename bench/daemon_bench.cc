@@ -273,6 +273,7 @@ void Throughput(const Setup& s, int tasks, int max_running, double baseline) {
 }
 
 void Latency(const Setup& s, int tasks) {
+  if (tasks <= 0) return;  // --latency-tasks 0: skipped
   Bench b(s, "latency");
   Daemon d(s.daemon, b.Args(s, 2), s.root / "latency");
   const fs::path dir = s.root / "latency" / "stamps";
