@@ -7,35 +7,18 @@
 #include <poll.h>
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fakes/test_processors.h"
 #include "fakes/test_util.h"
 
 namespace taskqueue::daemon {
 namespace {
 
 using ::taskqueue::testing::TempDir;
-
-class ThreadRecordingProcessor : public Processor {
- public:
-  ThreadRecordingProcessor(bool runs_inline, bool throws)
-      : runs_inline_(runs_inline), throws_(throws) {}
-  bool RunsInline() const override { return runs_inline_; }
-  Result<std::string> ProcessTask(TaskContext& context) const override {
-    ran_on_ = std::this_thread::get_id();
-    if (throws_) throw std::runtime_error("boom");
-    return "ran " + context.task().command;
-  }
-  std::thread::id ran_on() const { return ran_on_; }
-
- private:
-  const bool runs_inline_;
-  const bool throws_;
-  mutable std::thread::id ran_on_;  // read after the run has been collected
-};
+using ::taskqueue::testing::ThreadRecordingProcessor;
 
 class InProcessRunnerTest : public ::testing::Test {
  protected:

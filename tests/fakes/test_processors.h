@@ -7,6 +7,8 @@
 // TwoArgsProcessor: is_valid_args requires exactly two args (case 13).
 // OverridingProcessor: cPanel's override rule of cases 16-17.
 // TaggedChildProcessor: FlagChildProcessor whose deferral tags are its args.
+// ThreadRecordingProcessor: in-process, inline or not; notes the thread it
+// ran on.
 //
 // Thread-safety: the processors hold only immutable configuration; the
 // helpers are free functions. RunInChild runs in a forked child of a
@@ -26,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -157,6 +160,27 @@ inline std::vector<std::string> FullCommands(const std::vector<Task>& tasks) {
   for (const auto& t : tasks) out.push_back(t.full_command());
   return out;
 }
+
+// In-process work that notes the thread it ran on and returns "ran <cmd>",
+// or throws std::runtime_error("boom"). RunsInline() as constructed.
+class ThreadRecordingProcessor : public Processor {
+ public:
+  ThreadRecordingProcessor(bool runs_inline, bool throws)
+      : runs_inline_(runs_inline), throws_(throws) {}
+  bool RunsInline() const override { return runs_inline_; }
+  Result<std::string> ProcessTask(TaskContext& context) const override {
+    ran_on_ = std::this_thread::get_id();
+    if (throws_) throw std::runtime_error("boom");
+    return "ran " + context.task().command;
+  }
+  // Read it only after the run has ended (its end is the synchronization).
+  std::thread::id ran_on() const { return ran_on_; }
+
+ private:
+  const bool runs_inline_;
+  const bool throws_;
+  mutable std::thread::id ran_on_;  // one run per test
+};
 
 }  // namespace taskqueue::testing
 
