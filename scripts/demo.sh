@@ -24,11 +24,11 @@ trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$state"' E
 echo "== queueing"
 ctl queue 'sleep_echo 1 "hello from taskqueue"' 'sleep_echo 2 "second task"' 'notify fred "wake up"'
 ctl queue 'notify fred "wake up"'          # a duplicate: not queued twice
-ctl schedule after 2 'sleep_echo 1 scheduled for later'
+ctl schedule after 2 'sleep_echo 1 "scheduled for later"'
 ctl --json status
 echo "== waiting (dashboard at http://127.0.0.1:8377/)"
 ids=$(ctl --json list | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)))')
 sleep 3
 ctl wait $ids || true
 echo "== history"
-ctl list verbose
+ctl list verbose complete
