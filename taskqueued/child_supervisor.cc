@@ -50,9 +50,13 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
     return Status::Aborted("a C++ child processor starts after the claim's commit");
   }
   // A retry's output follows the earlier attempts'.
-  auto output = OutputFile::Open(queue_.OutputPath(task.id), task.attempts_made <= 1);
+  auto output =
+      OutputFile::Open(queue_.OutputPath(task.id), task.attempts_made <= 1, &spare_outputs_);
   if (!output.ok()) return output.status();
-  ChildLaunch launch{queue_.state_dir(), queue_.name(), output->fd()};
+  // Closed when this returns: by then the child has its own copy.
+  auto child_output = output->ForChild();
+  if (!child_output.ok()) return child_output.status();
+  ChildLaunch launch{queue_.state_dir(), queue_.name(), child_output->get()};
   pid_t pid = 0;
   int64_t start_time = 0;
   bool recorded = false;
@@ -184,6 +188,7 @@ FinishedRun ChildSupervisor::Finish(Run& run, std::optional<int> wait_status) {
   }
   run.output.Finish(run.output_limit);
   if (o.kind == RunOutcome::Kind::kSuccess) o.result = run.output.ResultLine();
+  spare_outputs_.Offer(std::move(run.output));
   return done;
 }
 

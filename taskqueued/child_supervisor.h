@@ -128,6 +128,10 @@ class ChildSupervisor {
     int64_t started_ms = 0;  // SteadyMillis() at Start
   };
 
+  // Enough for the runs one pass of the loop ends at a usual max_running;
+  // more are closed.
+  static constexpr size_t kSpareOutputFiles = 8;
+
   FinishedRun Finish(Run& run, std::optional<int> wait_status);
   void Signal(Run& run, int sig);
 
@@ -137,6 +141,8 @@ class ChildSupervisor {
   const std::chrono::milliseconds kill_grace_;
   std::map<int64_t, Run> runs_;                // by task id
   std::unordered_map<pid_t, int64_t> by_pid_;  // our own children
+  // Empty output files of ended runs, for the next ones (output_file.h).
+  SpareOutputFiles spare_outputs_{kSpareOutputFiles};
   int64_t next_output_check_ms_ = 0;
 };
 

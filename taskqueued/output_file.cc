@@ -21,13 +21,18 @@ bool LinkAt(const std::string& proc_fd_path, const std::filesystem::path& path) 
 
 }  // namespace
 
-Result<OutputFile> OutputFile::Open(const std::filesystem::path& path, bool truncate) {
+Result<OutputFile> OutputFile::Open(const std::filesystem::path& path, bool truncate,
+                                    SpareOutputFiles* spares) {
   const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY;
   UniqueFd fd(::open(path.c_str(), flags | (truncate ? O_TRUNC : 0)));
   if (fd.valid()) return OutputFile(std::move(fd), path, /*named=*/true);
   if (errno != ENOENT) {
     return Status::IOError("Cannot open output file '" + path.string() +
                            "': " + std::strerror(errno));
+  }
+  if (spares != nullptr) {
+    // Spares are unnamed files of the same directory: named here later.
+    if (auto spare = spares->Take(path)) return std::move(*spare);
   }
   const auto dir = path.parent_path();
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -47,6 +52,22 @@ Result<OutputFile> OutputFile::Open(const std::filesystem::path& path, bool trun
                            "': " + std::strerror(errno));
   }
   return OutputFile(std::move(fd), path, /*named=*/true);
+}
+
+Result<UniqueFd> OutputFile::ForChild() {
+  child_described_ = false;
+  const std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+  UniqueFd own(::open(self.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY));
+  if (own.valid()) {
+    child_described_ = true;
+    return own;
+  }
+  UniqueFd shared(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!shared.valid()) {
+    return Status::IOError("Cannot open output file '" + path_.string() +
+                           "' for the child: " + std::strerror(errno));
+  }
+  return shared;
 }
 
 int64_t OutputFile::Size() const {
@@ -77,6 +98,28 @@ void OutputFile::Finish(int64_t limit) {
     (void)!::write(fd_.get(), note.data(), note.size());
   }
   Name();
+}
+
+void SpareOutputFiles::Offer(OutputFile file) {
+  if (files_.size() >= capacity_ || !file.fd_.valid() || file.named_ || file.cut_ ||
+      !file.child_described_ || file.Size() != 0) {
+    return;
+  }
+  // Granted only if the daemon's own description is the file's only one:
+  // every process of the run is gone, and no one can open the unnamed file
+  // again. Released at once; no one is there to break it.
+  if (::fcntl(file.fd_.get(), F_SETLEASE, F_WRLCK) != 0) return;
+  ::fcntl(file.fd_.get(), F_SETLEASE, F_UNLCK);
+  file.child_described_ = false;
+  files_.push_back(std::move(file));
+}
+
+std::optional<OutputFile> SpareOutputFiles::Take(const std::filesystem::path& path) {
+  if (files_.empty()) return std::nullopt;
+  OutputFile file = std::move(files_.back());
+  files_.pop_back();
+  file.path_ = path;
+  return file;
 }
 
 std::string OutputFile::ResultLine() const {

@@ -91,6 +91,20 @@ TEST_F(SpawnChildTest, TheChildNotesItselfInTheJournalBeforeItsProgramRuns) {
   EXPECT_EQ(leftovers[42].seq, 17);
 }
 
+TEST_F(SpawnChildTest, EveryChildNotesTheStartTimeTheKernelReportsForIt) {
+  // The child works its start time out from the clock unless the clone
+  // crossed a clock tick; over a few hundred clones some do (ticks are
+  // 10 ms), and both ways must give the kernel's figure, which is what a
+  // restarted daemon compares against.
+  for (int i = 0; i < 300; ++i) {
+    auto child = SpawnChild(task_, {"/bin/true"}, Launch(), journal_->fd());
+    ASSERT_TRUE(child.ok()) << child.status().ToString();
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child->pid), &info, WEXITED | WNOWAIT), 0);
+    ASSERT_EQ(child->start_time, ProcessStartTime(child->pid)) << "child " << i;
+    Wait(child->pid);
+  }
+}
 TEST_F(SpawnChildTest, AChildThatCannotWriteItsNoteRunsNothing) {
   const auto marker = dir_.path() / "ran";
   UniqueFd read_only(::open(JournalPath().c_str(), O_RDONLY | O_CLOEXEC));
