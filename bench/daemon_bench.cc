@@ -10,6 +10,11 @@
 //     fork+exec+start-up is measured too and printed beside.
 //  3. The daemon's RSS with 100,000 tasks waiting. Goal: under 30 MB.
 //
+// Beside each throughput it prints the whole machine's CPU time per task
+// (from /proc/stat), the loop's against the daemon's run, and how busy the
+// CPUs were: when the loop keeps every CPU busy, the daemon's own work per
+// task comes out of its children's share.
+//
 // Usage: daemon_bench [--daemon PATH] [--tasks N] [--latency-tasks N]
 //                     [--rss-tasks N] [--durability full|normal]
 // PATH defaults to ../taskqueued/taskqueued next to this program. State goes
@@ -29,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -68,6 +74,38 @@ double MonoSeconds() {
 }
 
 // --- The machine's own rate --------------------------------------------------
+
+// CPU time the whole machine has spent busy since boot (user, nice, system,
+// irq, softirq; not idle, iowait or steal), in seconds.
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+  return static_cast<double>(user + nice + system + irq + softirq) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Machine CPU per task over a phase, and the share of all CPUs that was busy.
+struct MachineLoad {
+  double cpu_ms_per_task = 0;
+  double busy_percent = 0;
+};
+
+class MachineMeter {
+ public:
+  MachineMeter() : busy_(MachineBusySeconds()), start_(MonoSeconds()) {}
+  MachineLoad Stop(size_t tasks) const {
+    const double busy = MachineBusySeconds() - busy_;
+    const double wall = MonoSeconds() - start_;
+    const double cpus = std::max(1u, std::thread::hardware_concurrency());
+    return {1000 * busy / static_cast<double>(std::max<size_t>(tasks, 1)),
+            100 * busy / (wall * cpus)};
+  }
+
+ private:
+  double busy_, start_;
+};
 
 // fork + exec /bin/true + waitpid, `n` times; returns runs per second.
 double ForkExecWaitRate(int n) {
@@ -242,9 +280,11 @@ struct Bench {
   }
 };
 
-void Throughput(const Setup& s, int tasks, int max_running, double baseline) {
+void Throughput(const Setup& s, int tasks, int max_running, double baseline,
+                const MachineLoad& baseline_load) {
   Bench b(s, "throughput" + std::to_string(max_running));
   b.QueueMany("true", tasks);
+  const MachineMeter meter;
   Daemon d(s.daemon, b.Args(s, max_running), s.root / ("throughput" + std::to_string(max_running)));
   for (;;) {
     auto c = b.queue->Counts();
@@ -252,6 +292,7 @@ void Throughput(const Setup& s, int tasks, int max_running, double baseline) {
     if (c->complete + c->failed >= tasks) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  const MachineLoad load = meter.Stop(static_cast<size_t>(tasks));
   // Precise span from the tasks' own times: first start to last finish.
   taskqueue::ListQuery q;
   q.state = taskqueue::TaskState::kComplete;
@@ -270,6 +311,11 @@ void Throughput(const Setup& s, int tasks, int max_running, double baseline) {
       "(%.0f%% of the fork+exec+wait rate %.0f/s; goal >= 70%%); daemon CPU %.2f ms/task\n",
       max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline,
       1000 * d.CpuSeconds() / static_cast<double>(all->size()));
+  std::printf(
+      "  machine CPU per task %.2f ms, CPUs %.0f%% busy (the loop: %.2f ms per task, CPUs %.0f%% "
+      "busy)\n",
+      load.cpu_ms_per_task, load.busy_percent, baseline_load.cpu_ms_per_task,
+      baseline_load.busy_percent);
 }
 
 void Latency(const Setup& s, int tasks) {
@@ -384,11 +430,15 @@ int main(int argc, char** argv) {
 
   std::printf("daemon_bench: %s, durability=%s, %u CPUs\n", s.daemon.c_str(), s.durability.c_str(),
               std::thread::hardware_concurrency());
+  MachineMeter one_meter;
   const double one = ForkExecWaitRate(tasks);
+  const MachineLoad one_load = one_meter.Stop(static_cast<size_t>(tasks));
+  MachineMeter two_meter;
   const double two = ParallelForkExecWaitRate(2, tasks / 2);
+  const MachineLoad two_load = two_meter.Stop(static_cast<size_t>(tasks / 2 * 2));
   std::printf("fork+exec+wait of /bin/true: %.0f/s with one loop, %.0f/s with two\n", one, two);
-  Throughput(s, tasks, 1, one);
-  Throughput(s, tasks, 2, two);
+  Throughput(s, tasks, 1, one, one_load);
+  Throughput(s, tasks, 2, two, two_load);
   Latency(s, latency_tasks);
   Rss(s, rss_tasks);
   std::error_code ec;
