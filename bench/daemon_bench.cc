@@ -17,6 +17,9 @@
 //
 // Usage: daemon_bench [--daemon PATH] [--tasks N] [--latency-tasks N]
 //                     [--rss-tasks N] [--durability full|normal]
+//                     [--fork-loop-only]
+// --fork-loop-only runs only the fork+exec+wait loop (for counting its
+// instructions, see daemon_instructions.sh).
 // PATH defaults to ../taskqueued/taskqueued next to this program. State goes
 // to a temporary directory under $TMPDIR, removed at the end.
 //
@@ -108,13 +111,17 @@ class MachineMeter {
 };
 
 // fork + exec /bin/true + waitpid, `n` times; returns runs per second.
+// The program gets what the daemon's children get: one argument (coreutils'
+// true sets up its locale only when it has one) and no LANG or LC_* (the
+// daemon runs with PATH alone here).
 double ForkExecWaitRate(int n) {
-  char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+  char* argv[] = {const_cast<char*>("/bin/true"), const_cast<char*>("0"), nullptr};
+  char* envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
   const double start = MonoSeconds();
   for (int i = 0; i < n; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
-      execv("/bin/true", argv);
+      execve("/bin/true", argv, envp);
       _exit(127);
     }
     int status;
@@ -408,8 +415,15 @@ int main(int argc, char** argv) {
   s.stamp = s.self.parent_path() / "stamp";
   if (!fs::exists(s.stamp)) Die("cannot find " + s.stamp.string());
   int tasks = 5000, latency_tasks = 200, rss_tasks = 100000;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool fork_loop_only = false;
+  for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
+    if (a == "--fork-loop-only") {
+      fork_loop_only = true;
+      --i;  // takes no value
+      continue;
+    }
+    if (i + 1 >= argc) Die("missing value for " + a);
     if (a == "--daemon")
       s.daemon = argv[i + 1];
     else if (a == "--tasks")
@@ -422,6 +436,10 @@ int main(int argc, char** argv) {
       s.durability = argv[i + 1];
     else
       Die("unknown option " + a);
+  }
+  if (fork_loop_only) {
+    std::printf("fork+exec+wait of /bin/true: %.0f/s with one loop\n", ForkExecWaitRate(tasks));
+    return 0;
   }
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/daemon-bench-XXXXXX";
