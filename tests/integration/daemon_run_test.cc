@@ -328,6 +328,37 @@ TEST(DaemonRunTest, OutputIsCutAtMaxOutputBytes) {
   StopDaemon(*daemon);
 }
 
+// A task that prints nothing leaves no output file, and its empty file may
+// serve a later task; but not while a process it left behind (in a session
+// of its own, out of the group the daemon kills) still holds it, or what that
+// process prints later would land in the later task's output.
+TEST(DaemonRunTest, ATasksOutputIsItsOwnAfterQuietTasksAndTheirStragglers) {
+  DaemonFixture f;
+  f.plugins().Write("quiet", {ShellProcessor("quiet", "true")});
+  // It gives the straggler time to leave its group before it ends (the
+  // group is killed then).
+  f.plugins().Write(
+      "straggle", {ShellProcessor("straggle", "setsid sh -c 'sleep 0.5; echo late' & sleep 0.2")});
+  f.plugins().Write("print", {ShellProcessor("print", "sleep 1; echo mine")});
+  auto daemon = f.StartDaemon({"--max-running", "1"});
+  ASSERT_TRUE(daemon);
+  const int64_t quiet = f.Enqueue("quiet");
+  ASSERT_TRUE(f.WaitForState(quiet, TaskState::kComplete)) << daemon->Log();
+  const int64_t straggle = f.Enqueue("straggle");
+  ASSERT_TRUE(f.WaitForState(straggle, TaskState::kComplete)) << daemon->Log();
+  // Starts while the straggler still holds its task's output, and prints
+  // after the straggler has.
+  const int64_t print = f.Enqueue("print");
+  ASSERT_TRUE(f.WaitForState(print, TaskState::kComplete)) << daemon->Log();
+
+  std::ifstream in(f.queue().OutputPath(print));
+  std::stringstream out;
+  out << in.rdbuf();
+  EXPECT_EQ(out.str(), "mine\n");
+  EXPECT_FALSE(std::filesystem::exists(f.queue().OutputPath(quiet)));
+  StopDaemon(*daemon);
+}
+
 TEST(DaemonRunTest, SighupReloadsPlugins) {
   DaemonFixture f;
   f.plugins().Write("first", {ShellProcessor("first", "true")});
