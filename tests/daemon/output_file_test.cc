@@ -57,10 +57,11 @@ ino_t InodeOf(const OutputFile& file) {
 class OutputFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Leases are what tell that no one holds a file any more; without
-    // them (some file systems, fs.leases-enable=0) nothing is kept.
+    // Only unnamed files are kept, and leases are what tell that no one
+    // holds one any more; without either (some file systems,
+    // fs.leases-enable=0) nothing is kept.
     const int fd = open(dir_.path().c_str(), O_TMPFILE | O_RDWR, 0600);
-    ASSERT_GE(fd, 0);
+    if (fd < 0) GTEST_SKIP() << "no O_TMPFILE in " << dir_.str();
     const bool leases = fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
     close(fd);
     if (!leases) GTEST_SKIP() << "no write leases on " << dir_.str();
