@@ -152,10 +152,10 @@ int64_t OwnStartTimeFromProc() {
 
 // CLOCK_BOOTTIME in clock ticks, the unit of /proc/PID/stat's start time
 // (field 22: the boot-time clock read while the kernel creates the process,
-// divided down to ticks). Async-signal-safe.
+// divided down to ticks); -1 if unknown. Async-signal-safe.
 int64_t BootTicksNow(int64_t ns_per_tick) {
   timespec now;
-  if (::clock_gettime(CLOCK_BOOTTIME, &now) != 0) return -1;
+  if (ns_per_tick <= 0 || ::clock_gettime(CLOCK_BOOTTIME, &now) != 0) return -1;
   return (static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec) / ns_per_tick;
 }
 
@@ -166,8 +166,7 @@ int64_t BootTicksNow(int64_t ns_per_tick) {
 // spends waiting for the exec) is left for the rare clone that crosses a
 // tick. Async-signal-safe.
 int64_t OwnStartTime(int64_t ticks_before_clone, int64_t ns_per_tick) {
-  if (ns_per_tick > 0 && ticks_before_clone >= 0 &&
-      BootTicksNow(ns_per_tick) == ticks_before_clone) {
+  if (ticks_before_clone >= 0 && BootTicksNow(ns_per_tick) == ticks_before_clone) {
     return ticks_before_clone;
   }
   return OwnStartTimeFromProc();
@@ -184,7 +183,7 @@ struct SpawnContext {
   int64_t seq;
   pid_t daemon_pid;
   int64_t ns_per_tick;         // 0: unknown
-  int64_t ticks_before_clone;  // BootTicksNow() just before the clone
+  int64_t ticks_before_clone;  // BootTicksNow() just before the clone, or -1
   // Written by the child:
   int64_t start_time;
   int note_errno;  // non-zero: the note was not written, and nothing ran
@@ -296,7 +295,7 @@ Result<SpawnedChild> SpawnChild(const Task& task, const std::vector<std::string>
   sigset_t all, saved;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &saved);
-  ctx.ticks_before_clone = ctx.ns_per_tick > 0 ? BootTicksNow(ctx.ns_per_tick) : -1;
+  ctx.ticks_before_clone = BootTicksNow(ctx.ns_per_tick);
   const int pid = ::clone(SpawnedChildMain, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);

@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,29 +13,30 @@
 #include <string>
 #include <vector>
 
+#include "fakes/fork_util.h"
 #include "fakes/test_processors.h"
 #include "fakes/test_util.h"
 
 namespace taskqueue::daemon {
 namespace {
 
+using ::taskqueue::testing::ForkChild;
 using ::taskqueue::testing::ReadFile;
 using ::taskqueue::testing::TempDir;
+using ::taskqueue::testing::WaitExit;
 
 // Starts `argv` with `fd` as its stdout and stderr, as the daemon gives a
 // child its output; returns its pid.
 pid_t StartWithOutput(const std::vector<std::string>& argv, int fd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, fd, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
+  return ForkChild([&] {
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    return 127;
+  });
 }
 
 // Runs `argv` to its end with `file`'s child descriptor as its output.
@@ -45,8 +45,7 @@ void RunToEnd(OutputFile& file, const std::vector<std::string>& argv) {
   ASSERT_TQ_OK(child_fd);
   const pid_t pid = StartWithOutput(argv, child_fd->get());
   ASSERT_GT(pid, 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(WaitExit(pid), 0);
 }
 
 ino_t InodeOf(const OutputFile& file) {
@@ -111,7 +110,7 @@ TEST_F(OutputFileTest, AFileAProcessOfTheRunStillHoldsIsNotKept) {
   EXPECT_EQ(spares_.size(), 0u);
 
   kill(escaped, SIGKILL);
-  waitpid(escaped, nullptr, 0);
+  WaitExit(escaped);
 }
 
 TEST_F(OutputFileTest, AFileWithOutputIsNamedAndNotKept) {
@@ -132,7 +131,7 @@ TEST_F(OutputFileTest, AFileNeverGivenToAChildThroughForChildIsNotKept) {
   ASSERT_TQ_OK(file);
   const pid_t pid = StartWithOutput({"/bin/true"}, file->fd());
   ASSERT_GT(pid, 0);
-  waitpid(pid, nullptr, 0);
+  WaitExit(pid);
   file->Finish(1024);
   spares_.Offer(std::move(*file));
 
