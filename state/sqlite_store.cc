@@ -13,6 +13,7 @@
 #include "state/sqlite_database.h"
 #include "state/sqlite_task_table.h"
 #include "state/store.h"
+#include "state/wal_syncer.h"
 
 namespace taskqueue::state {
 namespace {
@@ -128,6 +129,37 @@ class SqliteStore : public Store {
     return RunTransaction<SqliteSchedTxn>(sched_, sched_file(), write, fn);
   }
 
+  Status WithQueueSyncLater(const std::function<Status(QueueTxn&)>& fn) override {
+    std::lock_guard<std::recursive_mutex> guard(mu_);
+    // With durability normal every commit already works this way (and the
+    // WAL reaches the disk at checkpoints).
+    if (options_.durability != Durability::kFull) {
+      return RunTransaction<SqliteQueueTxn>(queue_, queue_file(), true, fn);
+    }
+    if (!queue_syncer_) {
+      queue_syncer_ =
+          std::make_unique<WalSyncer>(queue_file().string() + "-wal", options_.sync_file);
+    }
+    TQ_RETURN_IF_ERROR(queue_syncer_->TakeError());
+    // synchronous=NORMAL skips the commit's own fsync; the WAL still keeps
+    // the file consistent, and a later commit's fsync (or the syncer's)
+    // covers this one's frames, which come before it in the WAL.
+    Status status = SetSynchronous(queue_, "NORMAL");
+    if (status.ok()) status = RunTransaction<SqliteQueueTxn>(queue_, queue_file(), true, fn);
+    const Status restored = SetSynchronous(queue_, "FULL");
+    queue_syncer_->Request();
+    return status.ok() ? restored : status;
+  }
+
+  Status WaitSynced() override {
+    WalSyncer* syncer = nullptr;
+    {
+      std::lock_guard<std::recursive_mutex> guard(mu_);
+      syncer = queue_syncer_.get();
+    }
+    return syncer ? syncer->WaitSynced() : Status::OK();
+  }
+
   Status WithCrossFileLock(const std::function<Status()>& fn) override {
     auto lock_path = options_.state_dir / (options_.name + ".lock");
     return WithFileLock(lock_path, options_.busy_timeout, fn);
@@ -141,6 +173,7 @@ class SqliteStore : public Store {
   }
 
   ~SqliteStore() override {
+    queue_syncer_.reset();  // the last background write first
     queue_.Close();
     sched_.Close();
   }
@@ -151,6 +184,18 @@ class SqliteStore : public Store {
   std::recursive_mutex mu_;
   Connection queue_;
   Connection sched_;
+  // Created by the first WithQueueSyncLater (durability full only).
+  std::unique_ptr<WalSyncer> queue_syncer_;
+
+  Status SetSynchronous(Connection& c, const char* level) {
+    try {
+      c.cache->Get(std::string("PRAGMA synchronous=") + level).exec();
+      c.cache->ResetAll();
+      return Status::OK();
+    } catch (...) {
+      return FromException(queue_file());
+    }
+  }
 };
 
 }  // namespace

@@ -39,6 +39,9 @@ struct StoreOptions {
   Durability durability = Durability::kFull;
   bool recover = false;
   std::chrono::milliseconds busy_timeout{10000};
+  // Syncs an open file to disk for WithQueueSyncLater's background writes;
+  // returns 0 or an errno value. Unset: fdatasync. Tests inject failures.
+  std::function<int(int fd)> sync_file;
 };
 
 // Which tasks a listing wants.
@@ -152,6 +155,20 @@ class Store {
   // (taken at once, BEGIN IMMEDIATE) when `write`, else a read snapshot.
   virtual Status WithQueue(bool write, const std::function<Status(QueueTxn&)>& fn) = 0;
   virtual Status WithSched(bool write, const std::function<Status(SchedTxn&)>& fn) = 0;
+  // A write transaction on the queue file, like WithQueue(true, fn), whose
+  // commit returns before it is on disk. With durability full the store
+  // writes it out at once in the background: one fdatasync of the WAL for
+  // every commit made while the previous one ran. A crash of any process
+  // loses nothing (the commit is in the operating system); a power loss in
+  // the few milliseconds before the write may undo it. So it is for records
+  // a restart repairs (a run's claim, pid and end: the run is then retried
+  // by its policy), never for a change a caller asked for and was told is
+  // done. A background write that failed is returned by the next call,
+  // which then runs nothing; the one after runs as usual.
+  virtual Status WithQueueSyncLater(const std::function<Status(QueueTxn&)>& fn) = 0;
+  // Waits until every WithQueueSyncLater commit made so far is on disk.
+  // Returns the error of a background write that failed, without taking it.
+  virtual Status WaitSynced() = 0;
   // Runs `fn` holding the interprocess lock that guards moves between the
   // two files. Released if the process dies.
   virtual Status WithCrossFileLock(const std::function<Status()>& fn) = 0;

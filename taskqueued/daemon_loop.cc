@@ -116,6 +116,8 @@ void Daemon::DoWork() {
 void Daemon::CommitAndStart() {
   ClaimOptions claim;
   claim.runner_pid = ::getpid();
+  // The next turn starts without waiting for the disk (see the option).
+  claim.sync_in_background = true;
   // A run that cannot start is recorded at once, so this loops until
   // nothing is left to record and the last claim left slots unused.
   while (!finished_.empty() || (claim_ && !stopping_)) {

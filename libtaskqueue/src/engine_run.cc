@@ -70,7 +70,7 @@ Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>
     std::vector<Task> abandoned;
     std::vector<Task> claimed;
     FinishFollowUp follow_up;
-    Status st = store_->WithQueue(true, [&](state::QueueTxn& txn) {
+    auto work = [&](state::QueueTxn& txn) {
       abandoned.clear();
       follow_up = {};
       if (round == 0) {
@@ -83,7 +83,9 @@ Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>
       }
       if (!claimed.empty() && options.start_before_commit) options.start_before_commit(claimed);
       return Status::OK();
-    });
+    };
+    Status st = options.sync_in_background ? store_->WithQueueSyncLater(work)
+                                           : store_->WithQueue(true, work);
     if (!st.ok()) return st;
     // The claims are committed: they must reach the caller even if a retry
     // could not be moved to the scheduler (that task stays processing, as
@@ -212,7 +214,8 @@ Result<Task> Engine::ClaimStarted(int64_t id, int64_t seq, int64_t attempts_made
 
 Status Engine::SetTaskProcess(int64_t id, int64_t pid, int64_t start_time,
                               const std::string& boot_id) {
-  return store_->WithQueue(true, [&](state::QueueTxn& txn) {
+  // Its loss in a power cut costs nothing: the child dies with the machine.
+  return store_->WithQueueSyncLater([&](state::QueueTxn& txn) {
     auto t = txn.Get(id);
     if (!t || t->state != TaskState::kProcessing) {
       return Status::NotFound("Task " + std::to_string(id) + " is not processing");

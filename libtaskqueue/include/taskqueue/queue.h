@@ -96,6 +96,15 @@ struct TASKQUEUE_EXPORT ClaimOptions {
   // only the caller's own records (taskqueued's spawn journal) know that
   // they started.
   std::function<void(const std::vector<Task>&)> start_before_commit;
+  // FinishAndClaim only: return once the commit is safe from a crash of any
+  // process, without waiting for it to reach the disk, which happens at once
+  // in the background (with durability full: one fdatasync for all the
+  // commits made meanwhile). A power loss in those few milliseconds may
+  // undo the commit: its claims then wait again, and its runs are found
+  // processing after the reboot and retried or failed by their policy, so
+  // a task may run once more but is never lost. For a supervisor whose next
+  // runs should not wait for the disk (taskqueued).
+  bool sync_in_background = false;
 };
 
 class TASKQUEUE_EXPORT Queue {
@@ -179,7 +188,10 @@ class TASKQUEUE_EXPORT Queue {
   // processing. nullopt when nothing may start now. Tasks whose command has
   // no processor are failed on the way, never blocking the rest.
   Result<std::optional<Task>> ClaimNext(const ClaimOptions& options = {});
-  // Records the child process running a claimed task.
+  // Records the child process running a claimed task. The record survives
+  // a crash of any process when this returns, and reaches the disk in the
+  // background (see ClaimOptions::sync_in_background): after a power loss
+  // the child is gone anyway.
   Status SetTaskProcess(int64_t id, int64_t pid, int64_t pid_start_time,
                         const std::string& boot_id);
   // Records how a run ended: complete, retried later through the scheduler
