@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -136,7 +137,10 @@ int WalTruncate(sqlite3_file* file, sqlite3_int64 size) {
   return f->real->pMethods->xTruncate(f->real, size);
 }
 
+std::atomic<uint64_t> g_wal_syncs{0};
+
 int WalSync(sqlite3_file* file, int flags) {
+  g_wal_syncs.fetch_add(1, std::memory_order_relaxed);
   WalFile* f = AsWal(file);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xSync(f->real, flags);
@@ -249,6 +253,8 @@ int StateVfsOpen(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int
 }
 
 }  // namespace
+
+uint64_t StateVfsWalSyncs() { return g_wal_syncs.load(std::memory_order_relaxed); }
 
 const char* StateVfsName() {
   static const char* const name = []() -> const char* {

@@ -14,7 +14,13 @@
 #ifndef TASKQUEUE_STATE_STATE_VFS_H_
 #define TASKQUEUE_STATE_STATE_VFS_H_
 
+#include <cstdint>
+
 namespace taskqueue::state {
+
+// How many times SQLite has synced a WAL file through the state VFS in this
+// process: for tests of which commits wait for the disk.
+uint64_t StateVfsWalSyncs();
 
 // The name of the state VFS, registering it on first use (never as the
 // default). nullptr (SQLite's default VFS) if there is none to wrap.

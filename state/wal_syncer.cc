@@ -9,10 +9,12 @@
 
 namespace taskqueue::state {
 
-WalSyncer::WalSyncer(std::filesystem::path wal_path, SyncFn sync)
+WalSyncer::WalSyncer(std::filesystem::path wal_path, SyncFn sync,
+                     std::chrono::milliseconds min_interval)
     : wal_path_(std::move(wal_path)),
       sync_(sync ? std::move(sync)
                  : SyncFn([](int fd) { return ::fdatasync(fd) == 0 ? 0 : errno; })),
+      min_interval_(min_interval),
       thread_([this] { Loop(); }) {}
 
 WalSyncer::~WalSyncer() {
@@ -48,13 +50,19 @@ Status WalSyncer::TakeError() {
 }
 
 void WalSyncer::Loop() {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last_start = Clock::now() - min_interval_;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     wake_.wait(lock, [&] { return stop_ || requested_ > synced_upto_; });
     if (requested_ == synced_upto_) return;  // stopping, nothing left
+    // Too soon after the last sync: let the commits of the rest of the
+    // interval gather for this one (a stop cuts the wait short).
+    wake_.wait_until(lock, last_start + min_interval_, [&] { return stop_; });
     // Every commit requested by now has its frames in the file: one sync
     // covers them all, and the requests made while it runs wait for the next.
     const uint64_t target = requested_;
+    last_start = Clock::now();
     lock.unlock();
     Status status = SyncOnce();
     lock.lock();

@@ -4,6 +4,9 @@
 // before they are on disk (not yet safe from a power loss): one fdatasync
 // of the WAL file, on a thread of its own, covers every such commit made
 // before it started, so commits that pile up while it runs share the next.
+// Syncs start at most once per `min_interval`: under a steady stream of
+// commits (taskqueued's turns) one sync covers several, and an fdatasync
+// costs the machine about as much CPU as a turn does.
 //
 // Internal to state/ (see Store::WithQueueSyncLater).
 //
@@ -13,6 +16,7 @@
 #ifndef TASKQUEUE_STATE_WAL_SYNCER_H_
 #define TASKQUEUE_STATE_WAL_SYNCER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -31,7 +35,10 @@ class WalSyncer {
 
   // Starts the thread. `wal_path` is the WAL file (<db>-wal); it may not
   // exist yet, or be gone, when a sync is due: there is nothing to sync then.
-  WalSyncer(std::filesystem::path wal_path, SyncFn sync);
+  // A request made at least `min_interval` after the last sync started is
+  // synced at once; one made sooner waits for the rest of the interval.
+  WalSyncer(std::filesystem::path wal_path, SyncFn sync,
+            std::chrono::milliseconds min_interval = std::chrono::milliseconds(0));
   // Syncs whatever was requested and not synced yet, then stops the thread.
   ~WalSyncer();
   WalSyncer(const WalSyncer&) = delete;
@@ -55,6 +62,7 @@ class WalSyncer {
 
   const std::filesystem::path wal_path_;
   const SyncFn sync_;
+  const std::chrono::milliseconds min_interval_;
   int fd_ = -1;  // the WAL file, kept open between syncs; thread only
 
   std::mutex mu_;

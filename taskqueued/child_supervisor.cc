@@ -210,7 +210,7 @@ void ChildSupervisor::RecordPids() {
     run.pid_recorded = st.ok();
     if (run.pid_recorded) journal_.Forget(id, run.pid);
   }
-  journal_.Sync();
+  journal_.Compact();
 }
 
 void ChildSupervisor::Discard(int64_t task_id) {

@@ -139,6 +139,11 @@ void SpawnJournal::Forget(int64_t id, pid_t pid) {
   if (it != notes_.end() && it->second.pid == pid) notes_.erase(it);
 }
 
+void SpawnJournal::Compact() {
+  const size_t in_file = (file_size_ - header_size_) / kNoteSize;
+  if (in_file >= notes_.size() + kCompactAfter) Sync();
+}
+
 void SpawnJournal::Sync() {
   if (file_size_ == header_size_ + notes_.size() * kNoteSize) return;
   // The notes still needed are written over the start of the old ones, and

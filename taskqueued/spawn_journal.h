@@ -84,6 +84,12 @@ class SpawnJournal {
   void Forget(int64_t id, pid_t pid);
   // Rewrites the file with the notes not forgotten, if any was.
   void Sync();
+  // Sync() once kCompactAfter forgotten notes are in the file. Until then
+  // they are harmless: a restarted daemon tells them apart by their
+  // attempt and seq, as the leftovers of a Sync cut short. It saves the
+  // daemon a pwrite and an ftruncate on almost every turn of its loop.
+  void Compact();
+  static constexpr size_t kCompactAfter = 32;
 
  private:
   SpawnJournal(UniqueFd append_fd, UniqueFd rewrite_fd, size_t header_size, size_t file_size)

@@ -251,6 +251,31 @@ TEST(SpawnJournalTest, ANoteIsKeptUntilForgottenAndSynced) {
   EXPECT_TRUE(SpawnJournal::ReadLeftovers(path).empty());
 }
 
+TEST(SpawnJournalTest, CompactRewritesTheFileOnlyOnceEnoughNotesAreForgotten) {
+  TempDir dir;
+  const auto path = dir.path() / "journal";
+  auto journal = SpawnJournal::Open(path);
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  const auto header = ("boot " + BootId() + "\n").size();
+  ASSERT_TRUE((*journal)->Note(1, {100, 10, 1, 1}).ok());  // still running
+  const int64_t forgotten = SpawnJournal::kCompactAfter;
+  for (int64_t id = 2; id < 1 + forgotten; ++id) {
+    ASSERT_TRUE((*journal)->Note(id, {static_cast<pid_t>(100 + id), 10, 1, id}).ok());
+    (*journal)->Forget(id, static_cast<pid_t>(100 + id));
+    (*journal)->Compact();
+  }
+  // One short of the threshold: the forgotten notes are still in the file.
+  EXPECT_EQ(std::filesystem::file_size(path),
+            header + static_cast<size_t>(forgotten) * SpawnJournal::kNoteSize);
+  ASSERT_TRUE((*journal)->Note(99, {199, 10, 1, 99}).ok());
+  (*journal)->Forget(99, 199);
+  (*journal)->Compact();
+  auto left = SpawnJournal::ReadLeftovers(path);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[1].pid, 100);
+  EXPECT_EQ(std::filesystem::file_size(path), header + SpawnJournal::kNoteSize);
+}
+
 TEST(SpawnJournalTest, ADaemonRestartedKeepsTheNotesItWasLeftUntilItsFirstSync) {
   TempDir dir;
   const auto path = dir.path() / "journal";

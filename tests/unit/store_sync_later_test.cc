@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fakes/test_util.h"
+#include "state/state_vfs.h"
 #include "state/store.h"
 
 namespace taskqueue::state {
@@ -104,6 +105,30 @@ TEST_F(StoreSyncLaterTest, WithDurabilityFullTheWalIsSyncedInTheBackground) {
   const auto synced = recorder_.Synced();
   ASSERT_FALSE(synced.empty());
   EXPECT_EQ(synced.back(), WalPath());
+}
+
+TEST_F(StoreSyncLaterTest, OnlyTheDeferredCommitsSkipSQLitesOwnSync) {
+  auto store = Open(Durability::kFull);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(SetLater(*store, "k", "v0").ok());  // sets the connection up
+  const uint64_t before = StateVfsWalSyncs();
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(SetLater(*store, "k", "v" + std::to_string(i)).ok());
+  EXPECT_EQ(StateVfsWalSyncs(), before);
+
+  // A caller's own change is on disk when the call returns, even between
+  // deferred commits on the same connection.
+  ASSERT_TRUE(store
+                  ->WithQueue(true,
+                              [](QueueTxn& txn) {
+                                txn.SetMeta("k", "asked for");
+                                return Status::OK();
+                              })
+                  .ok());
+  const uint64_t after_ordinary = StateVfsWalSyncs();
+  EXPECT_GT(after_ordinary, before);
+
+  ASSERT_TRUE(SetLater(*store, "k", "v4").ok());
+  EXPECT_EQ(StateVfsWalSyncs(), after_ordinary);
 }
 
 TEST_F(StoreSyncLaterTest, ClosingTheStoreSyncsWhatIsPending) {
