@@ -157,13 +157,14 @@ class Store {
   virtual Status WithSched(bool write, const std::function<Status(SchedTxn&)>& fn) = 0;
   // A write transaction on the queue file, like WithQueue(true, fn), whose
   // commit returns before it is on disk. With durability full the store
-  // writes it out at once in the background: one fdatasync of the WAL for
-  // every commit made while the previous one ran. A crash of any process
-  // loses nothing (the commit is in the operating system); a power loss in
-  // the few milliseconds before the write may undo it. So it is for records
-  // a restart repairs (a run's claim, pid and end: the run is then retried
-  // by its policy), never for a change a caller asked for and was told is
-  // done. A background write that failed is returned by the next call,
+  // writes it out in the background: at once after a quiet spell, else
+  // with the next fdatasync of the WAL, which starts at most every few
+  // milliseconds and covers every commit since the last. A crash of any
+  // process loses nothing (the commit is in the operating system); a power
+  // loss in the few milliseconds before the write may undo it. So it is
+  // for records a restart repairs (a run's claim, pid and end: the run is
+  // then retried by its policy), never for a change a caller asked for and
+  // was told is done. A background write that failed is returned by the next call,
   // which then runs nothing; the one after runs as usual.
   virtual Status WithQueueSyncLater(const std::function<Status(QueueTxn&)>& fn) = 0;
   // Waits until every WithQueueSyncLater commit made so far is on disk.

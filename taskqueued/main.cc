@@ -3,6 +3,7 @@
 // Exit status: 0 after a clean shutdown (or --check with no error),
 // 1 runtime failure, 2 usage error, 75 another daemon holds the queue,
 // 78 bad configuration or plugin (--check), or a refused --http.
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
 
   if (check) return Check(*options);
 
+  const std::filesystem::path state_dir = options->queue.state_dir;
   auto daemon = taskqueue::daemon::Daemon::Start(std::move(options).value(), **signals);
   if (!daemon.ok()) {
     spdlog::critical("{}", daemon.status().message());
@@ -158,6 +160,13 @@ int main(int argc, char** argv) {
     // In-process work that could not be stopped still runs on its threads;
     // unwinding the daemon under them would pull the queue away.
     spdlog::warn("exiting while in-process work still runs on its own thread(s)");
+    // The queue is not closed, so its last run records may still wait for
+    // their background sync: the state dir's file system is synced instead.
+    const int dir = ::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::syncfs(dir);
+      ::close(dir);
+    }
     spdlog::shutdown();
     std::_Exit(code);
   }

@@ -97,13 +97,13 @@ struct TASKQUEUE_EXPORT ClaimOptions {
   // they started.
   std::function<void(const std::vector<Task>&)> start_before_commit;
   // FinishAndClaim only: return once the commit is safe from a crash of any
-  // process, without waiting for it to reach the disk, which happens at once
-  // in the background (with durability full: one fdatasync for all the
-  // commits made meanwhile). A power loss in those few milliseconds may
-  // undo the commit: its claims then wait again, and its runs are found
-  // processing after the reboot and retried or failed by their policy, so
-  // a task may run once more but is never lost. For a supervisor whose next
-  // runs should not wait for the disk (taskqueued).
+  // process, without waiting for it to reach the disk, which happens in the
+  // background within a few milliseconds (with durability full: one
+  // fdatasync for all the commits made meanwhile). A power loss in those
+  // milliseconds may undo the commit: its claims then wait again, and its
+  // runs are found processing after the reboot and retried or failed by
+  // their policy, so a task may run once more but is never lost. For a
+  // supervisor whose next runs should not wait for the disk (taskqueued).
   bool sync_in_background = false;
 };
 
