@@ -71,6 +71,14 @@ class StoreSyncLaterTest : public ::testing::Test {
     });
   }
 
+  // An ordinary write: a change a caller asked for.
+  static Status SetNow(Store& store, const std::string& key, const std::string& value) {
+    return store.WithQueue(true, [&](QueueTxn& txn) {
+      txn.SetMeta(key, value);
+      return Status::OK();
+    });
+  }
+
   static std::string Read(Store& store, const std::string& key) {
     std::string value = "(none)";
     EXPECT_TRUE(store
@@ -117,13 +125,7 @@ TEST_F(StoreSyncLaterTest, OnlyTheDeferredCommitsSkipSQLitesOwnSync) {
 
   // A caller's own change is on disk when the call returns, even between
   // deferred commits on the same connection.
-  ASSERT_TRUE(store
-                  ->WithQueue(true,
-                              [](QueueTxn& txn) {
-                                txn.SetMeta("k", "asked for");
-                                return Status::OK();
-                              })
-                  .ok());
+  ASSERT_TRUE(SetNow(*store, "k", "asked for").ok());
   const uint64_t after_ordinary = StateVfsWalSyncs();
   EXPECT_GT(after_ordinary, before);
 
@@ -171,13 +173,7 @@ TEST_F(StoreSyncLaterTest, AFailedTransactionCommitsNothing) {
   EXPECT_EQ(failed.code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(Read(*store, "k"), "(none)");
   // An ordinary write transaction afterwards works as before.
-  ASSERT_TRUE(store
-                  ->WithQueue(true,
-                              [](QueueTxn& txn) {
-                                txn.SetMeta("k", "full");
-                                return Status::OK();
-                              })
-                  .ok());
+  ASSERT_TRUE(SetNow(*store, "k", "full").ok());
   EXPECT_EQ(Read(*store, "k"), "full");
 }
 
