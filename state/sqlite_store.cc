@@ -8,6 +8,7 @@
 #include <boost/interprocess/exceptions.hpp>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "state/cross_file_lock.h"
 #include "state/sqlite_database.h"
@@ -150,8 +151,12 @@ class SqliteStore : public Store {
       return RunTransaction<SqliteQueueTxn>(queue_, queue_file(), true, fn);
     }
     if (!queue_syncer_) {
-      queue_syncer_ = std::make_unique<WalSyncer>(queue_file().string() + "-wal",
-                                                  options_.sync_file, kBackgroundSyncInterval);
+      try {
+        queue_syncer_ = std::make_unique<WalSyncer>(queue_file().string() + "-wal",
+                                                    options_.sync_file, kBackgroundSyncInterval);
+      } catch (const std::system_error& e) {  // no thread to be had
+        return Status::IOError(std::string("cannot start the background sync thread: ") + e.what());
+      }
     }
     TQ_RETURN_IF_ERROR(queue_syncer_->TakeError());
     // synchronous=NORMAL skips the commit's own fsync; the WAL still keeps
