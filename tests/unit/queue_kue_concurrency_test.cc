@@ -137,6 +137,40 @@ TEST_F(QueueKueConcurrencyTest, FinishAndClaimHoldsEveryLimitWithinOneCall) {
   EXPECT_EQ(counts->processing, 3);
 }
 
+// When no task is deferred, FinishAndClaim claims before it records the
+// ended runs (so a supervisor starts the next ones sooner): the ended runs
+// free their slots and tags for that claim, and a task it defers for the
+// tags of a run that goes on stays deferred.
+TEST_F(QueueKueConcurrencyTest, FinishAndClaimKeepsDeferralsWhenItClaimsBeforeRecordingEnds) {
+  KueProcessor::Config tagged;
+  tagged.tags_from_args = true;
+  Register("locked", tagged);
+  QueueOptions o = KueOptions();
+  o.max_running = 2;
+  auto q = Open(o);
+  ASSERT_NE(q, nullptr);
+  // Every argument is a tag.
+  const int64_t disk_a = Enqueue(*q, "locked disk");
+  const int64_t net_a = Enqueue(*q, "locked net");
+  auto first = q->FinishAndClaim({}, {}, 10);
+  ASSERT_TQ_OK(first);
+  ASSERT_THAT(Ids(*first), ElementsAre(disk_a, net_a));
+  const int64_t net_b = Enqueue(*q, "locked net");    // net_a still runs
+  const int64_t disk_b = Enqueue(*q, "locked disk");  // disk_a is ending
+
+  auto second = q->FinishAndClaim({{disk_a, Success()}}, {}, 10);
+  ASSERT_TQ_OK(second);
+  EXPECT_THAT(Ids(*second), ElementsAre(disk_b));
+  EXPECT_EQ((*q->FindTask(disk_a))->state, TaskState::kComplete);
+  EXPECT_EQ((*q->FindTask(net_b))->state, TaskState::kDeferred);
+
+  // net_a ends: net_b runs next.
+  auto third = q->FinishAndClaim({{net_a, Success()}}, {}, 10);
+  ASSERT_TQ_OK(third);
+  EXPECT_THAT(Ids(*third), ElementsAre(net_b));
+  CheckCaps(*q, 2);
+}
+
 TEST_F(QueueKueConcurrencyTest, CappedCommandDoesNotBlockOthers) {
   auto q = Open(Wide());
   ASSERT_NE(q, nullptr);
