@@ -13,7 +13,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -103,18 +102,16 @@ class Engine : public std::enable_shared_from_this<Engine> {
     std::vector<std::pair<Task, int64_t>> retries;  // to the scheduler, due at
     std::vector<int64_t> removed_output;            // output files to delete
   };
-  // Records how run `id` ended, inside `txn`. Unless `resume_deferred` is
-  // false, deferred tasks wait again (its tags are released).
+  // Records how run `id` ended, inside `txn`.
   void FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& outcome,
-                   FinishFollowUp* follow_up, bool resume_deferred = true);
+                   FinishFollowUp* follow_up);
   Status ApplyFollowUp(const FinishFollowUp& follow_up);
   // Claims up to `max_claims` tasks inside `txn`. With `abandoned`, stops
   // without claiming if any processing task has lost its supervisor, and
-  // returns those in it. Processing tasks in `ending` (runs about to be
-  // finished in the same transaction) neither take a slot nor hold tags.
+  // returns those in it.
   std::vector<Task> ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options, int64_t me,
                                std::vector<Task>* abandoned, QueueSettings* settings,
-                               int64_t max_claims, const std::set<int64_t>* ending = nullptr);
+                               int64_t max_claims);
   // Turns the waiting `t` into a run claimed by `runner_pid` (processor may
   // be null) and records the start event, inside `txn`.
   void MarkClaimed(state::QueueTxn& txn, Task& t, const Processor* processor, int64_t runner_pid);

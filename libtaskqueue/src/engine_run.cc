@@ -73,29 +73,10 @@ Result<std::vector<Task>> Engine::FinishAndClaim(const std::vector<FinishedTask>
     auto work = [&](state::QueueTxn& txn) {
       abandoned.clear();
       follow_up = {};
-      claimed.clear();
-      const bool finishing = round == 0 && !finished.empty();
-      // The next tasks are claimed (and started) before the ended runs are
-      // recorded, which their slots wait for otherwise. Not while tasks
-      // are deferred: one of them may wait for an ended run's tags and
-      // come first in run order once those are released.
-      const bool claim_first =
-          finishing && max_claims > 0 && txn.Count(TaskState::kDeferred, "") == 0;
-      if (claim_first) {
-        std::set<int64_t> ending;
-        for (const auto& f : finished) ending.insert(f.id);
-        claimed = ClaimInTxn(txn, options, me, &abandoned, nullptr, max_claims, &ending);
-        if (!claimed.empty() && options.start_before_commit) options.start_before_commit(claimed);
-        // The only deferred tasks now are those this claim deferred, for
-        // tags of runs that go on: they stay deferred.
-        for (const auto& f : finished) {
-          FinishInTxn(txn, f.id, f.outcome, &follow_up, /*resume_deferred=*/false);
-        }
-        return Status::OK();
-      }
-      if (finishing) {
+      if (round == 0) {
         for (const auto& f : finished) FinishInTxn(txn, f.id, f.outcome, &follow_up);
       }
+      claimed.clear();
       if (max_claims > 0) {
         claimed =
             ClaimInTxn(txn, options, me, round == 0 ? &abandoned : nullptr, nullptr, max_claims);
@@ -132,7 +113,7 @@ Status Engine::SettleAbandoned(const std::vector<Task>& abandoned) {
 
 std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& options, int64_t me,
                                      std::vector<Task>* abandoned, QueueSettings* settings_out,
-                                     int64_t max_claims, const std::set<int64_t>* ending) {
+                                     int64_t max_claims) {
   std::vector<Task> claimed;
   const auto meta = txn.AllMeta();
   const QueueSettings settings = SettingsFrom(meta);
@@ -143,11 +124,6 @@ std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& o
     max_running = options.max_running;
   }
   auto running = txn.InState(TaskState::kProcessing, 0);
-  if (ending) {
-    running.erase(std::remove_if(running.begin(), running.end(),
-                                 [&](const Task& r) { return ending->count(r.id) != 0; }),
-                  running.end());
-  }
   if (abandoned) {
     for (const auto& r : running) {
       if (r.runner_pid != me && Abandoned(r)) abandoned->push_back(r);
@@ -277,7 +253,7 @@ Status Engine::ApplyFollowUp(const FinishFollowUp& follow_up) {
 }
 
 void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& outcome,
-                         FinishFollowUp* follow_up, bool resume_deferred) {
+                         FinishFollowUp* follow_up) {
   auto found = txn.Get(id);
   // Finishing twice (a recovery racing a supervisor) changes nothing.
   if (!found || found->state != TaskState::kProcessing) return;
@@ -344,7 +320,7 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
              {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status) : nlohmann::json()}}
              .dump());
   }
-  if (resume_deferred) ResumeDeferred(txn);
+  ResumeDeferred(txn);
 }
 
 Result<bool> Engine::HasWorkToDo() {

@@ -55,7 +55,9 @@ class QueueKueConcurrencyTest : public KueFixture {
     for (const auto& [command, cap] : kCaps) {
       auto n = q.Count(TaskState::kProcessing, command);
       ASSERT_TQ_OK(n);
-      if (cap > 0) EXPECT_LE(*n, cap) << command;
+      if (cap > 0) {
+        EXPECT_LE(*n, cap) << command;
+      }
     }
     auto total = q.Count(TaskState::kProcessing, "");
     ASSERT_TQ_OK(total);
@@ -137,11 +139,10 @@ TEST_F(QueueKueConcurrencyTest, FinishAndClaimHoldsEveryLimitWithinOneCall) {
   EXPECT_EQ(counts->processing, 3);
 }
 
-// When no task is deferred, FinishAndClaim claims before it records the
-// ended runs (so a supervisor starts the next ones sooner): the ended runs
-// free their slots and tags for that claim, and a task it defers for the
-// tags of a run that goes on stays deferred.
-TEST_F(QueueKueConcurrencyTest, FinishAndClaimKeepsDeferralsWhenItClaimsBeforeRecordingEnds) {
+// In one FinishAndClaim, the ended runs free their slots and tags for the
+// claim, and a task it defers for the tags of a run that goes on stays
+// deferred until that run ends.
+TEST_F(QueueKueConcurrencyTest, FinishAndClaimReleasesOnlyTheEndedRunsTags) {
   KueProcessor::Config tagged;
   tagged.tags_from_args = true;
   Register("locked", tagged);
