@@ -50,6 +50,16 @@ class QueueKueConcurrencyTest : public KueFixture {
       }
     }
   }
+  // A queue of `max_running` with "locked" registered, whose deferral tags
+  // are its arguments.
+  std::unique_ptr<Queue> OpenWithLocked(int64_t max_running) {
+    KueProcessor::Config tagged;
+    tagged.tags_from_args = true;
+    Register("locked", tagged);
+    QueueOptions o = KueOptions();
+    o.max_running = max_running;
+    return Open(o);
+  }
   // Checks every cap against the stored processing counts.
   static void CheckCaps(const Queue& q, int64_t max_total) {
     for (const auto& [command, cap] : kCaps) {
@@ -95,12 +105,7 @@ class QueueKueConcurrencyTest : public KueFixture {
 // limit a sequence of ClaimNext calls keeps: per-command caps, max_running
 // and deferral tags, counting the tasks it claims in the same call.
 TEST_F(QueueKueConcurrencyTest, FinishAndClaimHoldsEveryLimitWithinOneCall) {
-  KueProcessor::Config tagged;
-  tagged.tags_from_args = true;
-  Register("locked", tagged);
-  QueueOptions o = KueOptions();
-  o.max_running = 4;
-  auto q = Open(o);
+  auto q = OpenWithLocked(4);
   ASSERT_NE(q, nullptr);
   const int64_t one_a = Enqueue(*q, "one a");
   const int64_t one_b = Enqueue(*q, "one b");
@@ -143,12 +148,7 @@ TEST_F(QueueKueConcurrencyTest, FinishAndClaimHoldsEveryLimitWithinOneCall) {
 // claim, and a task it defers for the tags of a run that goes on stays
 // deferred until that run ends.
 TEST_F(QueueKueConcurrencyTest, FinishAndClaimReleasesOnlyTheEndedRunsTags) {
-  KueProcessor::Config tagged;
-  tagged.tags_from_args = true;
-  Register("locked", tagged);
-  QueueOptions o = KueOptions();
-  o.max_running = 2;
-  auto q = Open(o);
+  auto q = OpenWithLocked(2);
   ASSERT_NE(q, nullptr);
   // Every argument is a tag.
   const int64_t disk_a = Enqueue(*q, "locked disk");
