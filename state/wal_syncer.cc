@@ -28,11 +28,16 @@ WalSyncer::~WalSyncer() {
 }
 
 void WalSyncer::Request() {
+  bool idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++requested_;
+    idle = idle_;
   }
-  wake_.notify_one();
+  // A busy thread (syncing, or waiting out the interval) sees this request
+  // before it next waits; waking it would only cost both threads a switch,
+  // and the daemon requests once per commit.
+  if (idle) wake_.notify_one();
 }
 
 Status WalSyncer::WaitSynced() {
@@ -54,7 +59,9 @@ void WalSyncer::Loop() {
   Clock::time_point last_start = Clock::now() - min_interval_;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    idle_ = true;
     wake_.wait(lock, [&] { return stop_ || requested_ > synced_upto_; });
+    idle_ = false;
     if (requested_ == synced_upto_) return;  // stopping, nothing left
     // Too soon after the last sync: let the commits of the rest of the
     // interval gather for this one (a stop cuts the wait short).

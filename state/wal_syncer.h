@@ -71,6 +71,7 @@ class WalSyncer {
   uint64_t requested_ = 0;          // requests so far
   uint64_t synced_upto_ = 0;        // requests covered by a finished sync
   bool stop_ = false;
+  bool idle_ = false;  // the thread waits for a request (only then is it woken)
   Status error_;
   std::thread thread_;  // last: started once the rest is ready
 };
