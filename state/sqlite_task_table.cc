@@ -66,7 +66,11 @@ template <typename Base>
 std::vector<Task> SqliteTaskTable<Base>::List(const TaskFilter& f) {
   std::string sql = kSelect + "WHERE 1";
   if (f.state) sql += " AND state = :state";
-  if (!f.command.empty()) sql += " AND command = :command";
+  if (!f.command.empty()) {
+    sql += " AND command = :command";
+    // Lets SQLite use the queue's (partial) index by command.
+    if (f.state && f.state != TaskState::kProcessing) sql += " AND state <> 3";
+  }
   if (f.after_id > 0) sql += f.descending ? " AND id < :after" : " AND id > :after";
   sql += f.descending ? " ORDER BY id DESC" : " ORDER BY id";
   sql += " LIMIT :limit OFFSET :offset";
@@ -154,7 +158,8 @@ std::vector<Task> SqliteQueueTxn::PendingOfCommands(const std::vector<std::strin
     // run-order index would walk every pending task).
     auto& s = Stmt(kSelectFrom +
                    "tasks INDEXED BY tasks_command_state_id "
-                   "WHERE command = ? AND state IN (1, 2) ORDER BY state, priority, seq");
+                   "WHERE command = ? AND state IN (1, 2) AND state <> 3 "
+                   "ORDER BY state, priority, seq");
     s.bind(1, command);
     auto part = Tasks(s);
     out.insert(out.end(), part.begin(), part.end());
@@ -240,8 +245,24 @@ std::vector<std::string> SqliteQueueTxn::CommandNames() {
 }
 
 int64_t SqliteQueueTxn::WorkTimeMillis() {
-  auto v = GetMeta("work_time_ms");
-  return v ? std::stoll(*v) : 0;
+  // Plus what a version 3 file had summed in meta.
+  auto& s = Stmt(
+      "SELECT (SELECT coalesce(sum(work_ms), 0) FROM counts) + "
+      "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'work_time_ms'), 0)");
+  s.executeStep();
+  return s.getColumn(0).getInt64();
+}
+
+void SqliteQueueTxn::AddWorkTime(const std::string& command, int64_t ms) {
+  // The processing row exists while the run's task is processing; the
+  // insert only makes this safe to call otherwise.
+  auto& s = Stmt(
+      "INSERT INTO counts(command, state, n, work_ms) VALUES (?1, ?2, 0, ?3) "
+      "ON CONFLICT(command, state) DO UPDATE SET work_ms = work_ms + ?3");
+  s.bind(1, command);
+  s.bind(2, StateInt(TaskState::kProcessing));
+  s.bind(3, ms);
+  s.exec();
 }
 
 std::vector<int64_t> SqliteQueueTxn::Search(const std::vector<std::string>& fts_terms,

@@ -53,6 +53,7 @@ class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {
   bool DeleteWithHistory(int64_t id) override;
   std::vector<std::string> CommandNames() override;
   int64_t WorkTimeMillis() override;
+  void AddWorkTime(const std::string& command, int64_t ms) override;
   std::vector<int64_t> Search(const std::vector<std::string>& fts_terms,
                               std::optional<TaskState> state,
                               const std::string& command, int64_t limit) override;

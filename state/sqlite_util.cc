@@ -63,10 +63,13 @@ CREATE TABLE tasks(
   tags TEXT NOT NULL
 );
 CREATE INDEX tasks_state_id ON tasks(state, id);
-CREATE INDEX tasks_command_state_id ON tasks(command, state, id);
 -- Counts per command and state, kept by triggers so that counting stays
--- constant-time however much history is kept.
+-- constant-time however much history is kept. work_ms (queue file, state
+-- processing rows only) sums the run time of the command's finished runs:
+-- a finish changes its processing row anyway, so the total costs no page
+-- of its own in the commit.
 CREATE TABLE counts(command TEXT NOT NULL, state INTEGER NOT NULL, n INTEGER NOT NULL,
+                    work_ms INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY(command, state)) WITHOUT ROWID;
 CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
   INSERT INTO counts(command, state, n) VALUES (NEW.command, NEW.state, 1)

@@ -103,7 +103,11 @@ class QueueTxn : public TaskTable {
   virtual bool DeleteWithHistory(int64_t id) = 0;
 
   virtual std::vector<std::string> CommandNames() = 0;
+  // The run time of every finished run, in ms (history pruning keeps it).
   virtual int64_t WorkTimeMillis() = 0;
+  // Adds `ms` to WorkTimeMillis(), for a run of `command` that ends in this
+  // transaction.
+  virtual void AddWorkTime(const std::string& command, int64_t ms) = 0;
   // Task ids matching every one of `fts_terms` (each an FTS5 query, such as
   // a quoted word), newest first. A term matches a task when it matches the
   // task's text or any of its log lines, so the words of one query may come

@@ -259,11 +259,7 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
   if (!found || found->state != TaskState::kProcessing) return;
   Task t = *found;
   const int64_t now = Now();
-  if (t.started_at) {
-    int64_t worked = now - *t.started_at;
-    int64_t total = txn.WorkTimeMillis() + (worked > 0 ? worked : 0);
-    txn.SetMeta("work_time_ms", std::to_string(total));
-  }
+  if (t.started_at && now > *t.started_at) txn.AddWorkTime(t.command, now - *t.started_at);
   t.exit_status = outcome.exit_status;
   t.term_signal = outcome.term_signal;
   t.pid = 0;

@@ -3,6 +3,7 @@
 // command+state, the command names in use and the total work time.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "fakes/kue_fixture.h"
 
@@ -12,6 +13,7 @@ namespace {
 using ::taskqueue::testing::KueFixture;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 class QueueKueInspectTest : public KueFixture {
@@ -229,6 +231,57 @@ TEST_F(QueueKueInspectTest, WorkTimeSumsFinishedRuns) {
   wt = q->WorkTimeMillis();
   ASSERT_TQ_OK(wt);
   EXPECT_EQ(*wt, 1755);
+}
+
+// A queue file of schema version 3 summed work time in meta 'work_time_ms'
+// and indexed processing tasks by command: upgraded in place, it keeps that
+// total, adds new runs to it, and its index by command leaves out
+// processing tasks.
+TEST_F(QueueKueInspectTest, AVersion3FileIsUpgradedKeepingItsWorkTime) {
+  Register("alpha");
+  {
+    auto q = OpenKue();
+    ASSERT_NE(q, nullptr);
+  }
+  const std::string file = (Options().state_dir / "tasks_queue.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE counts DROP COLUMN work_ms;"
+                         "INSERT INTO meta(key, value) VALUES ('work_time_ms', '1000');"
+                         "DROP INDEX tasks_command_state_id;"
+                         "CREATE INDEX tasks_command_state_id ON tasks(command, state, id);"
+                         "PRAGMA user_version=3;",
+                         nullptr, nullptr, &err),
+            SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_free(err);
+  {
+    auto q = OpenKue();
+    ASSERT_NE(q, nullptr);
+    auto wt = q->WorkTimeMillis();
+    ASSERT_TQ_OK(wt);
+    EXPECT_EQ(*wt, 1000);
+    RunOne(*q, "alpha 1", Success(), 40);
+    wt = q->WorkTimeMillis();
+    ASSERT_TQ_OK(wt);
+    EXPECT_EQ(*wt, 1040);
+    const int64_t pending = Enqueue(*q, "alpha 2");
+    auto found = q->FindCommands("alpha");
+    ASSERT_TQ_OK(found);
+    EXPECT_THAT(Ids(*found), ElementsAre(pending));
+  }
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'tasks_command_state_id'",
+                         -1, &stmt, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  const std::string index = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_THAT(index, HasSubstr("WHERE state <> 3"));
 }
 
 }  // namespace
