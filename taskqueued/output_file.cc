@@ -19,6 +19,15 @@ bool LinkAt(const std::string& proc_fd_path, const std::filesystem::path& path) 
   return ::linkat(AT_FDCWD, proc_fd_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
 }
 
+// The daemon's /proc/self/fd, opened once (never closed): reopening a
+// descriptor through it walks one path component instead of four, which
+// was half the cost of the reopen. -1 without /proc. Opened by the daemon's
+// process; its children exec or run plugin code, and never reopen outputs.
+int OwnFdDir() {
+  static const int dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return dir;
+}
+
 }  // namespace
 
 Result<OutputFile> OutputFile::Open(const std::filesystem::path& path, bool truncate,
@@ -56,8 +65,10 @@ Result<OutputFile> OutputFile::Open(const std::filesystem::path& path, bool trun
 
 Result<UniqueFd> OutputFile::ForChild() {
   child_described_ = false;
-  const std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
-  UniqueFd own(::open(self.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY));
+  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
+  const std::string fd_name = std::to_string(fd_.get());
+  UniqueFd own(OwnFdDir() >= 0 ? ::openat(OwnFdDir(), fd_name.c_str(), flags)
+                               : ::open(("/proc/self/fd/" + fd_name).c_str(), flags));
   if (own.valid()) {
     child_described_ = true;
     return own;
