@@ -138,9 +138,11 @@ std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& o
     ++running_per_command[r.command];
   }
   std::optional<std::pair<int, int64_t>> cursor;
-  // The head of the queue is almost always the answer: read a couple of
-  // rows first and read wider only while tasks are deferred or capped.
-  int64_t batch_size = 2;
+  // The head of the queue is almost always the answer: read as many rows as
+  // may start (at most two) and read wider only while tasks are deferred or
+  // capped. (A row read is a row decoded: a daemon's turn frees one slot.)
+  int64_t batch_size =
+      std::max<int64_t>(1, std::min<int64_t>({2, max_running - running_count, max_claims}));
   while (running_count < max_running && static_cast<int64_t>(claimed.size()) < max_claims) {
     auto batch = txn.WaitingInOrder(cursor, batch_size);
     batch_size = std::min<int64_t>(batch_size * 4, 64);
