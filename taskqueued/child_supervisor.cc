@@ -110,8 +110,8 @@ Status ChildSupervisor::Start(const Task& task, std::shared_ptr<const ChildProce
   run.started_ms = SteadyMillis();
   if (runs_.empty()) next_output_check_ms_ = SteadyMillis() + kOutputCheckMillis;
   by_pid_[pid] = task.id;
-  runs_[task.id] = std::move(run);
-  spdlog::debug("started {} as pid {}", RunLabel(task), pid);
+  const Run& started = runs_[task.id] = std::move(run);
+  spdlog::debug("started {} as pid {}", started.label, pid);
   return Status::OK();
 }
 
