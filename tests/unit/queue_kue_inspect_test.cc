@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <memory>
+
 #include "fakes/kue_fixture.h"
 
 namespace taskqueue {
@@ -235,8 +237,8 @@ TEST_F(QueueKueInspectTest, WorkTimeSumsFinishedRuns) {
 
 // A queue file of schema version 3 summed work time in meta 'work_time_ms'
 // and indexed processing tasks by command: upgraded in place, it keeps that
-// total, adds new runs to it, and its index by command leaves out
-// processing tasks.
+// total, adds new runs to it, finds a command's tasks in every state, and
+// its index by command leaves out processing tasks.
 TEST_F(QueueKueInspectTest, AVersion3FileIsUpgradedKeepingItsWorkTime) {
   Register("alpha");
   {
@@ -244,10 +246,11 @@ TEST_F(QueueKueInspectTest, AVersion3FileIsUpgradedKeepingItsWorkTime) {
     ASSERT_NE(q, nullptr);
   }
   const std::string file = (Options().state_dir / "tasks_queue.db").string();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
   char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db,
+  EXPECT_EQ(sqlite3_exec(db.get(),
                          "ALTER TABLE counts DROP COLUMN work_ms;"
                          "INSERT INTO meta(key, value) VALUES ('work_time_ms', '1000');"
                          "DROP INDEX tasks_command_state_id;"
@@ -263,24 +266,30 @@ TEST_F(QueueKueInspectTest, AVersion3FileIsUpgradedKeepingItsWorkTime) {
     auto wt = q->WorkTimeMillis();
     ASSERT_TQ_OK(wt);
     EXPECT_EQ(*wt, 1000);
-    RunOne(*q, "alpha 1", Success(), 40);
+    const int64_t done = RunOne(*q, "alpha 1", Success(), 40);
     wt = q->WorkTimeMillis();
     ASSERT_TQ_OK(wt);
     EXPECT_EQ(*wt, 1040);
-    const int64_t pending = Enqueue(*q, "alpha 2");
+    const int64_t running = Enqueue(*q, "alpha 2");
+    const int64_t waiting = Enqueue(*q, "alpha 3");
+    ASSERT_EQ(Claim(*q), running);
     auto found = q->FindCommands("alpha");
     ASSERT_TQ_OK(found);
-    EXPECT_THAT(Ids(*found), ElementsAre(pending));
+    EXPECT_THAT(Ids(*found), ElementsAre(waiting, running));
+    EXPECT_THAT(Listed(*q, {.state = TaskState::kProcessing, .command = "alpha"}),
+                ElementsAre(running));
+    EXPECT_THAT(Listed(*q, {.state = TaskState::kComplete, .command = "alpha"}), ElementsAre(done));
   }
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(
-      sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'tasks_command_state_id'",
-                         -1, &stmt, nullptr),
-      SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  const std::string index = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  ASSERT_EQ(sqlite3_prepare_v2(
+                db.get(), "SELECT sql FROM sqlite_master WHERE name = 'tasks_command_state_id'", -1,
+                &stmt, nullptr),
+            SQLITE_OK);
+  std::string index;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    index = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
   sqlite3_finalize(stmt);
-  sqlite3_close(db);
   EXPECT_THAT(index, HasSubstr("WHERE state <> 3"));
 }
 
