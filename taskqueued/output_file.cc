@@ -67,8 +67,9 @@ Result<UniqueFd> OutputFile::ForChild() {
   child_described_ = false;
   const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
   const std::string fd_name = std::to_string(fd_.get());
-  UniqueFd own(OwnFdDir() >= 0 ? ::openat(OwnFdDir(), fd_name.c_str(), flags)
-                               : ::open(("/proc/self/fd/" + fd_name).c_str(), flags));
+  const int fd_dir = OwnFdDir();
+  UniqueFd own(fd_dir >= 0 ? ::openat(fd_dir, fd_name.c_str(), flags)
+                           : ::open(("/proc/self/fd/" + fd_name).c_str(), flags));
   if (own.valid()) {
     child_described_ = true;
     return own;

@@ -5,7 +5,6 @@
 // from a queue holding tasks and checks they are all still there after.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fakes/sqlite_file.h"
 #include "fakes/test_processors.h"
 #include "fakes/test_util.h"
 #include "taskqueue/queue.h"
@@ -23,7 +23,9 @@
 namespace taskqueue {
 namespace {
 
+using ::taskqueue::testing::ExecSql;
 using ::taskqueue::testing::FullCommands;
+using ::taskqueue::testing::QueryText;
 using ::taskqueue::testing::ReadFile;
 using ::taskqueue::testing::TempDir;
 using ::taskqueue::testing::WriteFile;
@@ -70,15 +72,6 @@ class QueueBadInputTest : public ::testing::Test {
     ASSERT_TQ_OK(settings);
     EXPECT_EQ(settings->max_running, 2);
     EXPECT_EQ(settings->default_timeout, 60);
-  }
-  // Runs `sql` on the state file `path` directly, as another program would.
-  static void ExecSql(const fs::path& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
   }
   // Makes an SQLite database of another application at `path`.
   static void MakeForeignDatabase(const fs::path& path) {
@@ -162,18 +155,9 @@ TEST_F(QueueBadInputTest, AVersion2QueueFileIsUpgradedInPlace) {
     ASSERT_TRUE(claimed->has_value());
     EXPECT_EQ((*claimed)->full_command(), "noop one");
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT group_concat(sql, ';') FROM sqlite_master "
-                               "WHERE name IN ('events', 'tasks_run_order')",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  const std::string schema = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  const std::string schema = QueryText(file,
+                                       "SELECT group_concat(sql, ';') FROM sqlite_master "
+                                       "WHERE name IN ('events', 'tasks_run_order')");
   EXPECT_THAT(schema, Not(HasSubstr("AUTOINCREMENT")));
   EXPECT_THAT(schema, HasSubstr("WHERE state IN (1, 2)"));
 }

@@ -3,16 +3,18 @@
 // command+state, the command names in use and the total work time.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
-#include <memory>
+#include <filesystem>
 
 #include "fakes/kue_fixture.h"
+#include "fakes/sqlite_file.h"
 
 namespace taskqueue {
 namespace {
 
+using ::taskqueue::testing::ExecSql;
 using ::taskqueue::testing::KueFixture;
+using ::taskqueue::testing::QueryText;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -245,21 +247,13 @@ TEST_F(QueueKueInspectTest, AVersion3FileIsUpgradedKeepingItsWorkTime) {
     auto q = OpenKue();
     ASSERT_NE(q, nullptr);
   }
-  const std::string file = (Options().state_dir / "tasks_queue.db").string();
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db.get(),
-                         "ALTER TABLE counts DROP COLUMN work_ms;"
-                         "INSERT INTO meta(key, value) VALUES ('work_time_ms', '1000');"
-                         "DROP INDEX tasks_command_state_id;"
-                         "CREATE INDEX tasks_command_state_id ON tasks(command, state, id);"
-                         "PRAGMA user_version=3;",
-                         nullptr, nullptr, &err),
-            SQLITE_OK)
-      << (err ? err : "");
-  sqlite3_free(err);
+  const std::filesystem::path file = Options().state_dir / "tasks_queue.db";
+  ExecSql(file,
+          "ALTER TABLE counts DROP COLUMN work_ms;"
+          "INSERT INTO meta(key, value) VALUES ('work_time_ms', '1000');"
+          "DROP INDEX tasks_command_state_id;"
+          "CREATE INDEX tasks_command_state_id ON tasks(command, state, id);"
+          "PRAGMA user_version=3;");
   {
     auto q = OpenKue();
     ASSERT_NE(q, nullptr);
@@ -280,16 +274,8 @@ TEST_F(QueueKueInspectTest, AVersion3FileIsUpgradedKeepingItsWorkTime) {
                 ElementsAre(running));
     EXPECT_THAT(Listed(*q, {.state = TaskState::kComplete, .command = "alpha"}), ElementsAre(done));
   }
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(
-                db.get(), "SELECT sql FROM sqlite_master WHERE name = 'tasks_command_state_id'", -1,
-                &stmt, nullptr),
-            SQLITE_OK);
-  std::string index;
-  if (sqlite3_step(stmt) == SQLITE_ROW) {
-    index = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  }
-  sqlite3_finalize(stmt);
+  const std::string index =
+      QueryText(file, "SELECT sql FROM sqlite_master WHERE name = 'tasks_command_state_id'");
   EXPECT_THAT(index, HasSubstr("WHERE state <> 3"));
 }
 
