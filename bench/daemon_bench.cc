@@ -15,6 +15,13 @@
 // CPUs were: when the loop keeps every CPU busy, the daemon's own work per
 // task comes out of its children's share.
 //
+// And beside that, what a single thread that starts every child (as the
+// daemon's loop does) reaches on this machine at all: the same children run
+// by a bare signalfd loop, first doing nothing else, then spending as much
+// CPU per task as the daemon did. The gap between the two loops is what
+// one thread's serialisation costs; the gap from the second to the daemon
+// is what is left to the daemon's own design.
+//
 // Usage: daemon_bench [--daemon PATH] [--tasks N] [--latency-tasks N]
 //                     [--rss-tasks N] [--durability full|normal]
 //                     [--fork-loop-only]
@@ -28,6 +35,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -143,6 +151,65 @@ double ParallelForkExecWaitRate(int loops, int n_each) {
   }
   for (pid_t pid : workers) waitpid(pid, nullptr, 0);
   return loops * n_each / (MonoSeconds() - start);
+}
+
+// CPU time of the calling thread, in ms.
+double ThreadCpuMillis() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// The same children run by one process the way the daemon runs them: up to
+// `slots` at once, each exit seen on a signalfd, and the next child started
+// from the same single thread after spending `work_ms` of its own CPU (the
+// stand-in for recording the run and claiming the next). Runs in a child
+// process of its own (it blocks SIGCHLD); returns runs per second.
+double EventLoopRate(int slots, int n, double work_ms) {
+  int result[2];
+  if (pipe(result) != 0) Die("pipe");
+  const pid_t worker = fork();
+  if (worker == 0) {
+    char* argv[] = {const_cast<char*>("/bin/true"), const_cast<char*>("0"), nullptr};
+    char* envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    const int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+    auto start_one = [&] {
+      const double until = ThreadCpuMillis() + work_ms;
+      while (work_ms > 0 && ThreadCpuMillis() < until) {
+      }
+      pid_t child;  // started as the daemon starts them: CLONE_VM | CLONE_VFORK
+      if (posix_spawn(&child, "/bin/true", nullptr, nullptr, argv, envp) != 0) _exit(1);
+    };
+    const double start = MonoSeconds();
+    int started = 0, running = 0, done = 0;
+    for (; started < n && running < slots; ++started, ++running) start_one();
+    while (done < n) {
+      signalfd_siginfo info;
+      if (read(sfd, &info, sizeof info) <= 0) _exit(1);
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+        ++done;
+        --running;
+        if (started < n) {
+          start_one();
+          ++started;
+          ++running;
+        }
+      }
+    }
+    const double rate = n / (MonoSeconds() - start);
+    (void)!write(result[1], &rate, sizeof rate);
+    _exit(0);
+  }
+  close(result[1]);
+  double rate = 0;
+  if (read(result[0], &rate, sizeof rate) != sizeof rate) Die("event loop failed");
+  close(result[0]);
+  waitpid(worker, nullptr, 0);
+  return rate;
 }
 
 // --- The daemon ------------------------------------------------------------
@@ -313,16 +380,25 @@ void Throughput(const Setup& s, int tasks, int max_running, double baseline,
   }
   const double seconds = (last - first) / 1000.0;
   const double rate = all->size() / seconds;
+  const double daemon_ms = 1000 * d.CpuSeconds() / static_cast<double>(all->size());
   std::printf(
       "throughput max_running=%d: %zu tasks in %.2f s = %.0f tasks/s "
       "(%.0f%% of the fork+exec+wait rate %.0f/s; goal >= 70%%); daemon CPU %.2f ms/task\n",
-      max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline,
-      1000 * d.CpuSeconds() / static_cast<double>(all->size()));
+      max_running, all->size(), seconds, rate, 100 * rate / baseline, baseline, daemon_ms);
   std::printf(
       "  machine CPU per task %.2f ms, CPUs %.0f%% busy (the loop: %.2f ms per task, CPUs %.0f%% "
       "busy)\n",
       load.cpu_ms_per_task, load.busy_percent, baseline_load.cpu_ms_per_task,
       baseline_load.busy_percent);
+  // What one thread starting every child can reach at all, measured now:
+  // with no work of its own, and with as much CPU per task as the daemon
+  // just spent.
+  const double bare = EventLoopRate(max_running, tasks, 0);
+  const double working = EventLoopRate(max_running, tasks, daemon_ms);
+  std::printf(
+      "  one-thread event loop, %d at once: %.0f/s (%.0f%%) with no work of its own, %.0f/s "
+      "(%.0f%%) spending %.2f ms of CPU per task\n",
+      max_running, bare, 100 * bare / baseline, working, 100 * working / baseline, daemon_ms);
 }
 
 void Latency(const Setup& s, int tasks) {
