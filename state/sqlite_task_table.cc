@@ -23,7 +23,8 @@ std::vector<Task> SqliteTaskTable<Base>::Tasks(SQLite::Statement& stmt) {
 
 template <typename Base>
 std::optional<Task> SqliteTaskTable<Base>::Get(int64_t id) {
-  auto& s = Stmt(kSelect + "WHERE id = ?");
+  static const std::string sql = kSelect + "WHERE id = ?";
+  auto& s = Stmt(sql);
   s.bind(1, id);
   if (!s.executeStep()) return std::nullopt;
   return TaskFromRow(s);
@@ -50,8 +51,7 @@ void SqliteTaskTable<Base>::Update(const Task& task) {
       "started_at=?18, finished_at=?19, exit_status=?20, term_signal=?21, error=?22, "
       "result=?23, progress=?24, progress_data=?25, pid=?26, pid_start_time=?27, "
       "boot_id=?28, runner_pid=?29, tags=?30, ns=?2 WHERE id=?1");
-  // Binding by position fills the dupe key (?6) too; it is not updated.
-  BindTask(s, task, "");
+  BindTaskForUpdate(s, task);
   s.exec();
 }
 
@@ -170,16 +170,19 @@ std::vector<Task> SqliteQueueTxn::PendingOfCommands(const std::vector<std::strin
 std::vector<Task> SqliteQueueTxn::WaitingInOrder(std::optional<std::pair<int, int64_t>> after,
                                                  int64_t limit) {
   if (after) {
-    auto& s = Stmt(kSelect +
-                   "WHERE state IN (1, 2) AND state = 1 AND (priority, seq) > (?, ?) "
-                   "ORDER BY priority, seq LIMIT ?");
+    static const std::string sql = kSelect +
+                                   "WHERE state IN (1, 2) AND state = 1 AND (priority, seq) > "
+                                   "(?, ?) ORDER BY priority, seq LIMIT ?";
+    auto& s = Stmt(sql);
     s.bind(1, after->first);
     s.bind(2, after->second);
     s.bind(3, limit);
     return Tasks(s);
   }
   // "state IN (1, 2)" lets SQLite use the (partial) run-order index.
-  auto& s = Stmt(kSelect + "WHERE state IN (1, 2) AND state = 1 ORDER BY priority, seq LIMIT ?");
+  static const std::string sql =
+      kSelect + "WHERE state IN (1, 2) AND state = 1 ORDER BY priority, seq LIMIT ?";
+  auto& s = Stmt(sql);
   s.bind(1, limit);
   return Tasks(s);
 }
@@ -188,10 +191,10 @@ std::vector<Task> SqliteQueueTxn::InState(TaskState state, int64_t limit) {
   // Processing tasks come in id order too: ordering them by start time
   // would sort in a temporary b-tree on every claim (Queue sorts them).
   const bool pending = state == TaskState::kWaiting || state == TaskState::kDeferred;
-  auto& s = Stmt(pending ? kSelect +
-                               "WHERE state IN (1, 2) AND state = ? "
-                               "ORDER BY priority, seq LIMIT ?"
-                         : kSelect + "WHERE state = ? ORDER BY id LIMIT ?");
+  static const std::string pending_sql =
+      kSelect + "WHERE state IN (1, 2) AND state = ? ORDER BY priority, seq LIMIT ?";
+  static const std::string other_sql = kSelect + "WHERE state = ? ORDER BY id LIMIT ?";
+  auto& s = Stmt(pending ? pending_sql : other_sql);
   s.bind(1, StateInt(state));
   s.bind(2, limit > 0 ? limit : int64_t{-1});
   return Tasks(s);

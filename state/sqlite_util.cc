@@ -94,19 +94,35 @@ std::optional<int64_t> OptInt(SQLite::Statement& row, int col) {
   return c.getInt64();
 }
 
-std::vector<std::string> JsonStrings(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (auto& v : j) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
+// Printable ASCII that a JSON string holds as it is: no quote, backslash
+// or control character, nothing to escape or to check as UTF-8.
+bool IsPlainJsonChar(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
+bool IsPlain(const std::string& s) {
+  for (unsigned char c : s) {
+    if (!IsPlainJsonChar(c)) return false;
   }
-  return out;
+  return true;
 }
 
-std::string JsonOfStrings(const std::vector<std::string>& v) {
-  return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// `text` as an array of plain strings ("[]", "[\"a\",\"b c\"]"), the way
+// EncodeStrings writes them; false for anything else.
+bool DecodePlainStrings(const std::string& text, std::vector<std::string>* out) {
+  const size_t n = text.size();
+  if (n < 2 || text[0] != '[' || text[n - 1] != ']') return false;
+  if (n == 2) return true;
+  size_t i = 1;
+  for (;;) {
+    if (text[i] != '"') return false;
+    const size_t begin = ++i;
+    while (i < n && IsPlainJsonChar(static_cast<unsigned char>(text[i]))) ++i;
+    if (i >= n || text[i] != '"') return false;
+    out->emplace_back(text, begin, i - begin);
+    ++i;
+    if (i == n - 1) return true;  // the closing ']'
+    if (text[i] != ',') return false;
+    ++i;
+  }
 }
 
 template <typename T>
@@ -120,13 +136,42 @@ void BindOpt(SQLite::Statement& s, int i, const std::optional<T>& v) {
 
 }  // namespace
 
+std::string EncodeStrings(const std::vector<std::string>& strings) {
+  bool plain = true;
+  for (const auto& s : strings) plain = plain && IsPlain(s);
+  if (!plain) {
+    return nlohmann::json(strings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  std::string out = "[";
+  for (const auto& s : strings) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += s;
+    out += '"';
+  }
+  out += ']';
+  return out;
+}
+
+std::vector<std::string> DecodeStrings(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty() || DecodePlainStrings(text, &out)) return out;
+  out.clear();
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (auto& v : j) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 Task TaskFromRow(SQLite::Statement& r) {
   Task t;
   t.id = r.getColumn(0).getInt64();
   t.ns = r.getColumn(1).getString();
   t.command = r.getColumn(2).getString();
   t.argstring = r.getColumn(3).getString();
-  t.args = JsonStrings(r.getColumn(4).getString());
+  t.args = DecodeStrings(r.getColumn(4).getString());
   // column 5 is dupe_key: internal to the store.
   t.state = static_cast<TaskState>(r.getColumn(6).getInt());
   t.priority = r.getColumn(7).getInt();
@@ -152,17 +197,13 @@ Task TaskFromRow(SQLite::Statement& r) {
   t.pid_start_time = r.getColumn(26).getInt64();
   t.boot_id = r.getColumn(27).getString();
   t.runner_pid = r.getColumn(28).getInt64();
-  t.deferral_tags = JsonStrings(r.getColumn(29).getString());
+  t.deferral_tags = DecodeStrings(r.getColumn(29).getString());
   return t;
 }
 
-void BindTask(SQLite::Statement& s, const Task& t, const std::string& dupe_key) {
+void BindTaskForUpdate(SQLite::Statement& s, const Task& t) {
   s.bind(1, t.id);
   s.bind(2, t.ns);
-  s.bind(3, t.command);
-  s.bind(4, t.argstring);
-  s.bind(5, JsonOfStrings(t.args));
-  s.bind(6, dupe_key);
   s.bind(7, static_cast<int>(t.state));
   s.bind(8, t.priority);
   s.bind(9, t.seq);
@@ -172,7 +213,6 @@ void BindTask(SQLite::Statement& s, const Task& t, const std::string& dupe_key) 
   s.bind(13, t.timeout);
   s.bind(14, t.userdata_json.empty() ? std::string("{}") : t.userdata_json);
   s.bind(15, t.remove_on_complete ? 1 : 0);
-  s.bind(16, t.created_at);
   BindOpt(s, 17, t.run_at);
   BindOpt(s, 18, t.started_at);
   BindOpt(s, 19, t.finished_at);
@@ -186,7 +226,16 @@ void BindTask(SQLite::Statement& s, const Task& t, const std::string& dupe_key) 
   s.bind(27, t.pid_start_time);
   s.bind(28, t.boot_id);
   s.bind(29, t.runner_pid);
-  s.bind(30, JsonOfStrings(t.deferral_tags));
+  s.bind(30, EncodeStrings(t.deferral_tags));
+}
+
+void BindTask(SQLite::Statement& s, const Task& t, const std::string& dupe_key) {
+  BindTaskForUpdate(s, t);
+  s.bind(3, t.command);
+  s.bind(4, t.argstring);
+  s.bind(5, EncodeStrings(t.args));
+  s.bind(6, dupe_key);
+  s.bind(16, t.created_at);
 }
 
 }  // namespace taskqueue::state

@@ -8,9 +8,9 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "taskqueue/task.h"
@@ -36,7 +36,7 @@ class StatementCache {
 
  private:
   SQLite::Database& db_;
-  std::map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
   // Statements Get returned since the last ResetAll (repeats allowed):
   // resetting only these keeps a transaction's end independent of how many
   // statements the connection has ever prepared.
@@ -51,6 +51,17 @@ extern const char* const kTaskPlaceholders;
 Task TaskFromRow(SQLite::Statement& row);
 // Binds every column (1..N in kTaskColumns order).
 void BindTask(SQLite::Statement& stmt, const Task& task, const std::string& dupe_key);
+// Binds what an UPDATE of a task may change, by the same positions: the id
+// (?1) and every column but command, argstring, args, dupe_key and
+// created_at (?3 to ?6 and ?16), which stay unbound.
+void BindTaskForUpdate(SQLite::Statement& stmt, const Task& task);
+
+// A list of strings (args, deferral tags) as the tasks table stores it: a
+// JSON array. Decoding gives the string elements of an array, and nothing
+// for text that is not one. Plain printable ASCII takes a short path; the
+// rest goes through nlohmann_json, with invalid UTF-8 replaced.
+std::string EncodeStrings(const std::vector<std::string>& strings);
+std::vector<std::string> DecodeStrings(const std::string& text);
 
 // The tasks-table schema shared by both files.
 extern const char* const kTasksTableSql;
