@@ -151,6 +151,14 @@ Status OpenError(const std::filesystem::path& path, const std::string& sqlite_me
   return Status::IOError("Unable to open state file " + Describe(path) + ": " + sqlite_message);
 }
 
+// sqlite3_config() only works before SQLite initializes (which the first
+// open, or registering the state VFS, does); later it returns SQLITE_MISUSE
+// and changes nothing. So it is tried once, before the process's first open.
+void TurnOffMemoryStatistics() {
+  static const int tried = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)tried;
+}
+
 void ApplyConnectionSettings(SQLite::Database& db, const StoreOptions& options) {
   // Skip the checkpoint that SQLite runs when the last connection closes: a
   // CLI call would otherwise pay for copying the whole WAL on every exit.
@@ -340,6 +348,7 @@ Status EnsureStateDir(const std::filesystem::path& dir) {
 Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::path& path,
                                                         FileKind kind,
                                                         const StoreOptions& options) {
+  if (!options.sqlite_memory_statistics) TurnOffMemoryStatistics();
   // Processes that open a new queue at the same moment race to create its
   // schema and switch it to WAL; SQLite then answers some of them BUSY
   // without calling the busy handler (it would risk a deadlock). The loser

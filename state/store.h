@@ -39,6 +39,8 @@ struct StoreOptions {
   Durability durability = Durability::kFull;
   bool recover = false;
   std::chrono::milliseconds busy_timeout{10000};
+  // See QueueOptions::sqlite_memory_statistics.
+  bool sqlite_memory_statistics = true;
   // Syncs an open file to disk for WithQueueSyncLater's background writes;
   // returns 0 or an errno value. Unset: fdatasync. Tests inject failures.
   std::function<int(int fd)> sync_file;

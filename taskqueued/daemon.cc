@@ -63,6 +63,8 @@ Status Daemon::Open() {
 
   QueueOptions open_options = qo;
   open_options.registry = plugins_->registry();
+  // The daemon owns its process, and this is its first use of SQLite.
+  open_options.sqlite_memory_statistics = false;
   auto queue = Queue::Open(open_options);
   if (!queue.ok()) return queue.status();
   queue_ = std::shared_ptr<Queue>(std::move(queue).value());

@@ -60,6 +60,7 @@ Result<std::shared_ptr<Engine>> Engine::Open(const QueueOptions& options) {
   so.durability = options.durability;
   so.recover = options.recover;
   so.busy_timeout = options.busy_timeout;
+  so.sqlite_memory_statistics = options.sqlite_memory_statistics;
   auto store = state::Store::OpenSqlite(so);
   if (!store.ok()) return store.status();
   std::shared_ptr<Engine> engine(new Engine(options, std::move(store).value()));

@@ -75,6 +75,14 @@ struct TASKQUEUE_EXPORT QueueOptions {
   bool recover = false;
   // How long to wait for another process's write lock before kBusy.
   std::chrono::milliseconds busy_timeout{10000};
+  // SQLite's memory statistics (sqlite3_memory_used(), soft heap limits),
+  // which are process-wide. false turns them off when this open is the
+  // process's first use of SQLite, and changes nothing otherwise: every
+  // allocation SQLite makes then skips a global mutex (taskqueued runs about
+  // 9% fewer instructions per task). Only for a program that owns its
+  // process and opens its first queue before any other thread uses SQLite,
+  // as taskqueued does.
+  bool sqlite_memory_statistics = true;
 
   // Processors by command. Default: a registry holding only `noop`.
   std::shared_ptr<ProcessorRegistry> registry;
