@@ -38,7 +38,7 @@ TEST_F(SqliteMemoryStatisticsTest, AreKeptByDefault) {
   EXPECT_EXIT(OpenQueueAndExit(dir_.path(), true), ::testing::ExitedWithCode(0), "");
 }
 
-TEST_F(SqliteMemoryStatisticsTest, AreTurnedOffByTheProcesssFirstOpenThatAsks) {
+TEST_F(SqliteMemoryStatisticsTest, AreTurnedOffByAFirstOpenThatAsks) {
   EXPECT_EXIT(OpenQueueAndExit(dir_.path(), false), ::testing::ExitedWithCode(1), "");
 }
 
