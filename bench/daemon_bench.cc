@@ -578,7 +578,7 @@ int main(int argc, char** argv) {
       std::printf(
           "over %d rounds, max_running=%d: %s of the fork+exec+wait rate, at least 70%% in %ld; "
           "daemon CPU per task %s\n",
-          rounds, mr, Spread(percent, "%.0f%%").c_str(), static_cast<long>(met),
+          rounds, mr, Spread(percent, "%.1f%%").c_str(), static_cast<long>(met),
           Spread(cpu, "%.2f ms").c_str());
     }
   }
