@@ -32,31 +32,12 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-mkdir -m 0755 "$dir/plugins"
-echo '{"processors":[{"command":"true","exec":["/bin/true","{args}"]}]}' > "$dir/plugins/bench.json"
-chmod 0644 "$dir/plugins/bench.json"
-q=(--state-dir "$dir/state" --plugin-dir "$dir/plugins")
-
-"$ctl" "${q[@]}" pause > /dev/null
-seq 1 "$tasks" | sed 's/^/true /' | tr '\n' '\0' | xargs -0 -n 1000 "$ctl" "${q[@]}" queue > /dev/null
-# With PATH alone, as daemon_bench runs it.
-env -i PATH=/usr/bin:/bin valgrind --tool=callgrind --instr-atstart=no \
-  --callgrind-out-file="$dir/callgrind.out" "$daemon" "${q[@]}" --max-running "$max_running" \
-  --log-level warn --config /dev/null 2> "$dir/daemon.log" &
-daemon_pid=$!
-# Ready once the daemon holds its lock and says so in `status`.
-for ((tries = 0; ; tries++)); do
-  "$ctl" "${q[@]}" --json status 2> /dev/null | grep -q '"daemon_pid": [0-9]' && break
-  if [ "$tries" -ge 600 ]; then
-    echo "the daemon did not start; see its log:" >&2
-    cat "$dir/daemon.log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
+source "$(dirname "$0")/paused_true_queue.sh"
+paused_true_queue "$tasks"
+start_daemon "$max_running" valgrind --tool=callgrind --instr-atstart=no \
+  --callgrind-out-file="$dir/callgrind.out"
 callgrind_control -i on "$daemon_pid" > /dev/null 2>&1
-"$ctl" "${q[@]}" resume > /dev/null
-until seq 1 "$tasks" | xargs "$ctl" "${q[@]}" wait > /dev/null 2>&1; do sleep 0.05; done
+drain "$tasks"
 callgrind_control -i off "$daemon_pid" > /dev/null 2>&1
 kill "$daemon_pid"
 wait "$daemon_pid" || true

@@ -30,26 +30,14 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-mkdir -m 0755 "$dir/plugins"
-echo '{"processors":[{"command":"true","exec":["/bin/true","{args}"]}]}' > "$dir/plugins/bench.json"
-chmod 0644 "$dir/plugins/bench.json"
-q=("$ctl" --state-dir "$dir/state" --plugin-dir "$dir/plugins")
-
+source "$(dirname "$0")/paused_true_queue.sh"
 # Queued while paused, so that strace is attached before the first claim.
-"${q[@]}" pause > /dev/null
-seq 1 "$tasks" | sed 's/^/true /' | tr '\n' '\0' | xargs -0 -n 1000 "${q[@]}" queue > /dev/null
-env -i PATH=/usr/bin:/bin "$daemon" --state-dir "$dir/state" --plugin-dir "$dir/plugins" \
-  --max-running "$max_running" --log-level warn --config /dev/null 2> "$dir/daemon.log" &
-daemon_pid=$!
-until "${q[@]}" status 2> /dev/null | grep -q "pid $daemon_pid"; do
-  kill -0 "$daemon_pid" || { cat "$dir/daemon.log" >&2; exit 1; }
-  sleep 0.05
-done
+paused_true_queue "$tasks"
+start_daemon "$max_running"
 strace -q -e trace=pwrite64 -e signal=none -p "$daemon_pid" -o "$dir/strace" &
 strace_pid=$!
 sleep 0.5  # strace attached
-"${q[@]}" resume > /dev/null
-seq 1 "$tasks" | xargs "${q[@]}" wait > /dev/null
+drain "$tasks"
 kill "$strace_pid"
 wait "$strace_pid" 2> /dev/null || true
 strace_pid=
