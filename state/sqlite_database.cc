@@ -33,7 +33,7 @@ int FineBusyHandler(void* arg, int count) {
 
 constexpr int kQueueAppId = 0x54515155;  // "TQQU"
 constexpr int kSchedAppId = 0x54515343;  // "TQSC"
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 const char* const kQueueSchemaSql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -123,6 +123,19 @@ void AddCountsWorkTime(SQLite::Database& db) {
   if (has.getColumn(0).getInt64() != 0) return;
   db.exec("ALTER TABLE counts ADD COLUMN work_ms INTEGER NOT NULL DEFAULT 0");
 }
+
+// Up to version 4 a trigger counted every change of a task's state; the
+// code that changes it does now (SqliteTaskTable::Update). The counts are
+// recomputed in the same step, so a file whose counts had drifted (an
+// older daemon still running on it while a newer program upgraded it)
+// starts over exact.
+const char* const kMigrateV4CountsSql = R"sql(
+DROP TRIGGER IF EXISTS tasks_count_update;
+UPDATE counts SET n = 0;
+INSERT INTO counts(command, state, n)
+  SELECT command, state, count(*) FROM tasks WHERE true GROUP BY command, state
+  ON CONFLICT(command, state) DO UPDATE SET n = excluded.n;
+)sql";
 
 const char* const kSchedSchemaSql = R"sql(
 CREATE INDEX tasks_due ON tasks(run_at, seq);
@@ -296,6 +309,7 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
         if (version < 4) db.exec(kQueueMigrateV3Sql);
       }
       if (version < 4) AddCountsWorkTime(db);
+      if (version < 5) db.exec(kMigrateV4CountsSql);
       db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     }
     db.exec("COMMIT");

@@ -101,6 +101,7 @@ Status RunTransaction(Connection& c, const std::filesystem::path& file, bool wri
     began = true;
     Txn txn(*c.db, *c.cache);
     Status status = fn(txn);
+    if (status.ok()) txn.FlushCounts();
     c.cache->ResetAll();  // no statement may hold the snapshot past the end
     c.cache->Get(status.ok() ? "COMMIT" : "ROLLBACK").exec();
     return status;

@@ -1,5 +1,6 @@
 #include "state/sqlite_task_table.h"
 
+#include <optional>
 #include <string>
 
 namespace taskqueue::state {
@@ -34,6 +35,7 @@ template <typename Base>
 void SqliteTaskTable<Base>::Insert(const Task& task, const std::string& dupe_key) {
   // Never INSERT OR REPLACE: a replace deletes without firing the count
   // triggers. A row with the same id is deleted explicitly first.
+  FlushCounts();
   auto& del = Stmt("DELETE FROM tasks WHERE id = ?");
   del.bind(1, task.id);
   del.exec();
@@ -45,6 +47,15 @@ void SqliteTaskTable<Base>::Insert(const Task& task, const std::string& dupe_key
 
 template <typename Base>
 void SqliteTaskTable<Base>::Update(const Task& task) {
+  // The stored state, to count a change of state (the command never
+  // changes).
+  std::optional<std::pair<int, std::string>> before;
+  {
+    auto& old = Stmt("SELECT state, command FROM tasks WHERE id = ?");
+    old.bind(1, task.id);
+    if (old.executeStep()) before.emplace(old.getColumn(0).getInt(), old.getColumn(1).getString());
+    old.reset();
+  }
   auto& s = Stmt(
       "UPDATE tasks SET state=?7, priority=?8, seq=?9, attempts_made=?10, attempts_max=?11, "
       "backoff=?12, timeout=?13, userdata=?14, remove_on_complete=?15, run_at=?17, "
@@ -52,11 +63,40 @@ void SqliteTaskTable<Base>::Update(const Task& task) {
       "result=?23, progress=?24, progress_data=?25, pid=?26, pid_start_time=?27, "
       "boot_id=?28, runner_pid=?29, tags=?30, ns=?2 WHERE id=?1");
   BindTaskForUpdate(s, task);
-  s.exec();
+  if (s.exec() == 0 || !before || before->first == StateInt(task.state)) return;
+  AddToCount(before->second, static_cast<TaskState>(before->first), -1, 0);
+  AddToCount(before->second, task.state, 1, 0);
+}
+
+template <typename Base>
+void SqliteTaskTable<Base>::AddToCount(const std::string& command, TaskState state, int64_t tasks,
+                                       int64_t work_ms) {
+  auto& change = count_changes_[{command, StateInt(state)}];
+  change.first += tasks;
+  change.second += work_ms;
+}
+
+template <typename Base>
+void SqliteTaskTable<Base>::FlushCounts() {
+  if (count_changes_.empty()) return;
+  auto& s = Stmt(
+      "INSERT INTO counts(command, state, n, work_ms) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(command, state) DO UPDATE SET n = n + ?3, work_ms = work_ms + ?4");
+  for (const auto& [key, change] : count_changes_) {
+    if (change.first == 0 && change.second == 0) continue;  // a claim and a finish
+    s.bind(1, key.first);
+    s.bind(2, key.second);
+    s.bind(3, change.first);
+    s.bind(4, change.second);
+    s.exec();
+    s.reset();
+  }
+  count_changes_.clear();
 }
 
 template <typename Base>
 bool SqliteTaskTable<Base>::Delete(int64_t id) {
+  FlushCounts();  // the delete trigger counts from the rows as they are
   auto& s = Stmt("DELETE FROM tasks WHERE id = ?");
   s.bind(1, id);
   return s.exec() > 0;
@@ -85,6 +125,7 @@ std::vector<Task> SqliteTaskTable<Base>::List(const TaskFilter& f) {
 
 template <typename Base>
 int64_t SqliteTaskTable<Base>::Count(std::optional<TaskState> state, const std::string& command) {
+  FlushCounts();
   std::string sql = "SELECT coalesce(sum(n), 0) FROM counts WHERE 1";
   if (state) sql += " AND state = :state";
   if (!command.empty()) sql += " AND command = :command";
@@ -201,19 +242,13 @@ std::vector<Task> SqliteQueueTxn::InState(TaskState state, int64_t limit) {
 }
 
 std::vector<std::pair<TaskState, int64_t>> SqliteQueueTxn::CountsByState() {
+  FlushCounts();
   auto& s = Stmt("SELECT state, sum(n) FROM counts GROUP BY state");
   std::vector<std::pair<TaskState, int64_t>> out;
   while (s.executeStep()) {
     out.emplace_back(static_cast<TaskState>(s.getColumn(0).getInt()), s.getColumn(1).getInt64());
   }
   return out;
-}
-
-int64_t SqliteQueueTxn::MoveAll(TaskState from, TaskState to) {
-  auto& s = Stmt("UPDATE tasks SET state = ? WHERE state = ?");
-  s.bind(1, StateInt(to));
-  s.bind(2, StateInt(from));
-  return s.exec();
 }
 
 std::vector<int64_t> SqliteQueueTxn::DeleteAllInState(TaskState state) {
@@ -241,6 +276,7 @@ bool SqliteQueueTxn::DeleteWithHistory(int64_t id) {
 }
 
 std::vector<std::string> SqliteQueueTxn::CommandNames() {
+  FlushCounts();
   auto& s = Stmt("SELECT command FROM counts GROUP BY command HAVING sum(n) > 0 ORDER BY command");
   std::vector<std::string> out;
   while (s.executeStep()) out.push_back(s.getColumn(0).getString());
@@ -248,6 +284,7 @@ std::vector<std::string> SqliteQueueTxn::CommandNames() {
 }
 
 int64_t SqliteQueueTxn::WorkTimeMillis() {
+  FlushCounts();
   // Plus what a version 3 file had summed in meta.
   auto& s = Stmt(
       "SELECT (SELECT coalesce(sum(work_ms), 0) FROM counts) + "
@@ -257,15 +294,8 @@ int64_t SqliteQueueTxn::WorkTimeMillis() {
 }
 
 void SqliteQueueTxn::AddWorkTime(const std::string& command, int64_t ms) {
-  // The processing row exists while the run's task is processing; the
-  // insert only makes this safe to call otherwise.
-  auto& s = Stmt(
-      "INSERT INTO counts(command, state, n, work_ms) VALUES (?1, ?2, 0, ?3) "
-      "ON CONFLICT(command, state) DO UPDATE SET work_ms = work_ms + ?3");
-  s.bind(1, command);
-  s.bind(2, StateInt(TaskState::kProcessing));
-  s.bind(3, ms);
-  s.exec();
+  // On the processing row, which the finishing run's update changes anyway.
+  AddToCount(command, TaskState::kProcessing, 0, ms);
 }
 
 std::vector<int64_t> SqliteQueueTxn::Search(const std::vector<std::string>& fts_terms,
@@ -461,6 +491,7 @@ std::vector<Task> SqliteSchedTxn::InTimeOrder(int64_t limit) {
 }
 
 int64_t SqliteSchedTxn::DeleteAll() {
+  FlushCounts();
   auto& s = Stmt("DELETE FROM tasks");
   return s.exec();
 }

@@ -63,8 +63,10 @@ CREATE TABLE tasks(
   tags TEXT NOT NULL
 );
 CREATE INDEX tasks_state_id ON tasks(state, id);
--- Counts per command and state, kept by triggers so that counting stays
--- constant-time however much history is kept. work_ms (queue file, state
+-- Counts per command and state, so that counting stays constant-time
+-- however much history is kept: inserts and deletes are counted by the
+-- triggers below, changes of state by the code that makes them
+-- (SqliteTaskTable::Update, since version 5). work_ms (queue file, state
 -- processing rows only) sums the run time of the command's finished runs:
 -- a finish changes its processing row anyway, so the total costs no page
 -- of its own in the commit.
@@ -77,12 +79,6 @@ CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
 END;
 CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks BEGIN
   UPDATE counts SET n = n - 1 WHERE command = OLD.command AND state = OLD.state;
-END;
-CREATE TRIGGER tasks_count_update AFTER UPDATE OF state ON tasks
-  WHEN OLD.state <> NEW.state BEGIN
-  UPDATE counts SET n = n - 1 WHERE command = OLD.command AND state = OLD.state;
-  INSERT INTO counts(command, state, n) VALUES (NEW.command, NEW.state, 1)
-    ON CONFLICT(command, state) DO UPDATE SET n = n + 1;
 END;
 )sql";
 

@@ -97,8 +97,6 @@ class QueueTxn : public TaskTable {
   virtual std::vector<Task> InState(TaskState state, int64_t limit) = 0;
   // Counts per state (scheduled left 0).
   virtual std::vector<std::pair<TaskState, int64_t>> CountsByState() = 0;
-  // Moves every task in `from` to `to`; returns how many moved.
-  virtual int64_t MoveAll(TaskState from, TaskState to) = 0;
   // Deletes every task in `state` (with logs and search text); returns ids.
   virtual std::vector<int64_t> DeleteAllInState(TaskState state) = 0;
   // Deletes the task with its logs and search text.
