@@ -18,8 +18,18 @@ int StateInt(TaskState s) { return static_cast<int>(s); }
 template <typename Base>
 std::vector<Task> SqliteTaskTable<Base>::Tasks(SQLite::Statement& stmt) {
   std::vector<Task> out;
-  while (stmt.executeStep()) out.push_back(TaskFromRow(stmt));
+  while (stmt.executeStep()) {
+    out.push_back(TaskFromRow(stmt));
+    Remember(out.back().id, out.back().state, out.back().command);
+  }
   return out;
+}
+
+template <typename Base>
+void SqliteTaskTable<Base>::Remember(int64_t id, TaskState state, const std::string& command) {
+  auto& row = stored_[id];
+  row.first = StateInt(state);
+  row.second = command;
 }
 
 template <typename Base>
@@ -28,7 +38,9 @@ std::optional<Task> SqliteTaskTable<Base>::Get(int64_t id) {
   auto& s = Stmt(sql);
   s.bind(1, id);
   if (!s.executeStep()) return std::nullopt;
-  return TaskFromRow(s);
+  Task task = TaskFromRow(s);
+  Remember(task.id, task.state, task.command);
+  return task;
 }
 
 template <typename Base>
@@ -43,17 +55,23 @@ void SqliteTaskTable<Base>::Insert(const Task& task, const std::string& dupe_key
                  kTaskPlaceholders + ")");
   BindTask(s, task, dupe_key);
   s.exec();
+  Remember(task.id, task.state, task.command);
 }
 
 template <typename Base>
 void SqliteTaskTable<Base>::Update(const Task& task) {
-  // The stored state, to count a change of state (the command never
-  // changes).
-  std::optional<std::pair<int, std::string>> before;
-  {
+  // The stored state, to count a change of state: known when this
+  // transaction has read the row, as callers do before an update (the
+  // command never changes).
+  auto known = stored_.find(task.id);
+  if (known == stored_.end()) {
     auto& old = Stmt("SELECT state, command FROM tasks WHERE id = ?");
     old.bind(1, task.id);
-    if (old.executeStep()) before.emplace(old.getColumn(0).getInt(), old.getColumn(1).getString());
+    if (!old.executeStep()) return;  // no such task: nothing to update
+    known = stored_
+                .emplace(task.id,
+                         std::make_pair(old.getColumn(0).getInt(), old.getColumn(1).getString()))
+                .first;
     old.reset();
   }
   auto& s = Stmt(
@@ -63,9 +81,12 @@ void SqliteTaskTable<Base>::Update(const Task& task) {
       "result=?23, progress=?24, progress_data=?25, pid=?26, pid_start_time=?27, "
       "boot_id=?28, runner_pid=?29, tags=?30, ns=?2 WHERE id=?1");
   BindTaskForUpdate(s, task);
-  if (s.exec() == 0 || !before || before->first == StateInt(task.state)) return;
-  AddToCount(before->second, static_cast<TaskState>(before->first), -1, 0);
-  AddToCount(before->second, task.state, 1, 0);
+  if (s.exec() == 0) return;
+  auto& [state, command] = known->second;
+  if (state == StateInt(task.state)) return;
+  AddToCount(command, static_cast<TaskState>(state), -1, 0);
+  AddToCount(command, task.state, 1, 0);
+  state = StateInt(task.state);
 }
 
 template <typename Base>
@@ -97,6 +118,7 @@ void SqliteTaskTable<Base>::FlushCounts() {
 template <typename Base>
 bool SqliteTaskTable<Base>::Delete(int64_t id) {
   FlushCounts();  // the delete trigger counts from the rows as they are
+  stored_.erase(id);
   auto& s = Stmt("DELETE FROM tasks WHERE id = ?");
   s.bind(1, id);
   return s.exec() > 0;
@@ -492,6 +514,7 @@ std::vector<Task> SqliteSchedTxn::InTimeOrder(int64_t limit) {
 
 int64_t SqliteSchedTxn::DeleteAll() {
   FlushCounts();
+  Forget();
   auto& s = Stmt("DELETE FROM tasks");
   return s.exec();
 }

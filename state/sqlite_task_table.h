@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "state/sqlite_util.h"
@@ -41,6 +42,11 @@ class SqliteTaskTable : public Base {
   // Adds `tasks` to the count of `command`'s tasks in `state` and `work_ms`
   // to its run time, at the next FlushCounts.
   void AddToCount(const std::string& command, TaskState state, int64_t tasks, int64_t work_ms);
+  // Notes the stored state and command of the row `id`, as just read or
+  // written (see stored_).
+  void Remember(int64_t id, TaskState state, const std::string& command);
+  // Forgets every row (after a delete of many).
+  void Forget() { stored_.clear(); }
   SQLite::Database& db_;
   StatementCache& cache_;
 
@@ -52,6 +58,11 @@ class SqliteTaskTable : public Base {
   // one or two rows of counts. Inserts and deletes keep their triggers.
   // Keyed by (command, state); values are (tasks, work_ms) to add.
   std::map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> count_changes_;
+  // The stored state and command of the rows this transaction has read or
+  // written, by id: an update then counts a change of state without
+  // reading the row again. Exact because every write to the tasks table
+  // goes through this class, which keeps it up to date.
+  std::unordered_map<int64_t, std::pair<int, std::string>> stored_;
 };
 
 class SqliteQueueTxn : public SqliteTaskTable<QueueTxn> {

@@ -202,6 +202,22 @@ TEST_F(StoreCountsTest, AChangeAndADeleteInOneTransactionAreBothCounted) {
   EXPECT_EQ(ActualCounts(file), "");
 }
 
+// A task changed twice in one transaction (a deferred task resumed and
+// claimed in one turn) is counted from where it was to where it ends.
+TEST_F(StoreCountsTest, TwoChangesOfOneTaskInOneTransactionAreCountedInTurn) {
+  ASSERT_NO_FATAL_FAILURE(OpenWithOneWaitingTask());
+  ASSERT_TQ_OK(store_->WithQueue(true, [&](state::QueueTxn& txn) {
+    task_.state = TaskState::kProcessing;
+    txn.Update(task_);
+    task_.state = TaskState::kComplete;
+    txn.Update(task_);
+    return Status::OK();
+  }));
+  const auto file = dir_.path() / "q_queue.db";
+  EXPECT_EQ(StoredCounts(file), "alpha:4=1");
+  EXPECT_EQ(ActualCounts(file), "alpha:4=1");
+}
+
 // A transaction sees its own changes of state counted; one that fails
 // counts nothing: its changes are rolled back, and so must be what they
 // would have added to the counts.
