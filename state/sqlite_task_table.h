@@ -55,7 +55,8 @@ class SqliteTaskTable : public Base {
   // table: a trigger ran two statements per change in a sub-program with a
   // statement journal (a sixth of the daemon's instructions per task), and
   // a daemon's turn, which claims tasks and finishes as many, nets out to
-  // one or two rows of counts. Inserts and deletes keep their triggers.
+  // three rows of counts at most (waiting, complete, and the run time on
+  // processing). Inserts and deletes keep their triggers.
   // Keyed by (command, state); values are (tasks, work_ms) to add.
   std::map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> count_changes_;
   // The stored state and command of the rows this transaction has read or

@@ -1,13 +1,15 @@
 // The counts per command and state (Queue::Counts and Count, `status`, the
 // dashboard) equal the tasks as they are, whatever moved them. The store
 // counts a change of state itself, once per transaction (a daemon's turn
-// that claims two tasks and finishes two writes one or two rows of counts),
-// so what must hold: after every step of a long mixed run of claims,
+// that claims two tasks and finishes two writes three rows of counts), so
+// what must hold: after every step of a long mixed run of claims,
 // finishes, retries, deferrals, removals and states set by hand, each count
 // in the queue file and the scheduler file equals its tasks counted one by
 // one; a change and a delete of the same task in one transaction are both
-// counted; a version 4 file, which counted by trigger and may have drifted,
-// is upgraded to exact counts without its trigger.
+// counted, and so are two changes of one task; a transaction reads its own
+// changes in the counts, and a failed one leaves none; a version 4 file,
+// which counted by trigger and may have drifted, is upgraded to exact
+// counts without its trigger.
 #include <gtest/gtest.h>
 
 #include <filesystem>
