@@ -228,7 +228,9 @@ TEST_F(CliQueueTest, BadTimesAreUsageErrorsNamingTheText) {
     if (when.size() == 2) args.push_back("noop");
     auto r = Ctl(args);
     EXPECT_EQ(r.exit_code, 2) << when.back() << ": " << Describe(r);
-    if (when.size() == 2 && when[1] != "-5") EXPECT_THAT(r.err, HasSubstr("'" + when[1] + "'"));
+    if (when.size() == 2 && when[1] != "-5") {
+      EXPECT_THAT(r.err, HasSubstr("'" + when[1] + "'"));
+    }
   }
   EXPECT_EQ(Ctl({"schedule", "after", "10"}).exit_code, 2);  // no command
   EXPECT_EQ(Snapshot(), before);

@@ -73,7 +73,9 @@ class QueueConcurrencyTest : public ::testing::Test {
     for (std::string line; reader.Next(&line);) lines.push_back(line);
     for (pid_t pid : pids) {
       EXPECT_GT(pid, 0);
-      if (pid > 0) EXPECT_EQ(WaitExit(pid), 0) << "producer " << pid;
+      if (pid > 0) {
+        EXPECT_EQ(WaitExit(pid), 0) << "producer " << pid;
+      }
     }
     for (const auto& line : lines) EXPECT_NE(line.rfind("error", 0), 0u) << line;
     return lines;

@@ -119,7 +119,9 @@ TEST(QueueCrashTest, SigkilledProducerLosesNoAcknowledgedTask) {
     ASSERT_LE(extra.size(), 1u);
     if (!extra.empty()) {
       EXPECT_EQ(extra[0].second, prefix + std::to_string(acked.size()));
-      if (!acked.empty()) EXPECT_GT(extra[0].first, acked.rbegin()->first);
+      if (!acked.empty()) {
+        EXPECT_GT(extra[0].first, acked.rbegin()->first);
+      }
       expected.insert(extra[0]);
     }
     // The reopened queue is fully usable: it takes a new task with a fresh id.
