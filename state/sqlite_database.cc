@@ -234,6 +234,38 @@ void TrimWalBeforeClose(SQLite::Database& db, const WalWatch& watch) noexcept {
 
 namespace {
 
+// A new queue file beside a scheduler file that holds tasks: the old queue
+// file was moved aside (--recover) or emptied. Both files share the queue
+// file's id counter, so the new one must count on from the scheduler's
+// highest id: restarting at 1 would hand a scheduled task's id to a new
+// task, and promoting the scheduled one would then replace it.
+void StartIdsAfterScheduler(SQLite::Database& db, const std::filesystem::path& queue_path) {
+  const std::string name = queue_path.filename().string();
+  const std::string suffix = "_queue.db";
+  if (name.size() <= suffix.size() ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return;
+  }
+  std::filesystem::path sched_path = queue_path;
+  sched_path.replace_filename(name.substr(0, name.size() - suffix.size()) + "_sched.db");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(sched_path, ec)) return;
+  int64_t highest = 0;
+  try {
+    SQLite::Database sched(sched_path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, 0,
+                           StateVfsName());
+    SQLite::Statement max_id(sched, "SELECT coalesce(max(id), 0) FROM tasks");
+    if (max_id.executeStep()) highest = max_id.getColumn(0).getInt64();
+  } catch (const SQLite::Exception&) {
+    // Not a scheduler file we can read: opening it as one reports why.
+    return;
+  }
+  if (highest <= 0) return;
+  SQLite::Statement set(db, "UPDATE meta SET value = ? WHERE key = 'next_id'");
+  set.bind(1, std::to_string(highest + 1));
+  set.exec();
+}
+
 // Creates the schema if the file is empty. Returns Corruption if the file
 // holds something that is not ours.
 Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, FileKind kind) {
@@ -297,6 +329,7 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
       }
       db.exec(kTasksTableSql);
       db.exec(kind == FileKind::kQueue ? kQueueSchemaSql : kSchedSchemaSql);
+      if (kind == FileKind::kQueue) StartIdsAfterScheduler(db, path);
       db.exec("PRAGMA application_id=" + std::to_string(want_app));
       db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     } else if (app != want_app) {

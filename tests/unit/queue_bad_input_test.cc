@@ -184,6 +184,61 @@ TEST_F(QueueBadInputTest, Case56GarbageQueueFileIsRefusedNamingIt) {
   ExpectNothingLost();
 }
 
+// A queue file recovered (or emptied) beside a scheduler file that holds
+// tasks: ids are shared by both files, so new tasks must not take a
+// scheduled task's id, and promoting it later must not replace them.
+TEST_F(QueueBadInputTest, RecoveredQueueFileCountsIdsOnFromTheScheduler) {
+  int64_t scheduled_id = 0;
+  {
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    auto scheduled = (*q)->TasksInState(TaskState::kScheduled);
+    ASSERT_TQ_OK(scheduled);
+    ASSERT_EQ(scheduled->size(), 1u);
+    scheduled_id = (*scheduled)[0].id;
+  }
+  const fs::path file = StateDir() / "tasks_queue.db";
+  fs::remove(file.string() + "-wal");
+  fs::remove(file.string() + "-shm");
+  WriteFile(file, kGarbage);
+  QueueOptions recover = Options();
+  recover.recover = true;
+  auto q = Queue::Open(recover);
+  ASSERT_TQ_OK(q);
+  std::vector<int64_t> ids;
+  for (const char* t : {"noop a", "noop b", "noop c", "noop d", "noop e"}) {
+    auto id = (*q)->QueueTask(t);
+    ASSERT_TQ_OK(id);
+    EXPECT_GT(id->id, scheduled_id) << t;
+    ids.push_back(id->id);
+  }
+  // Queued now, it must join the five, not replace one of them.
+  auto s = Scheduler::ForQueue(**q);
+  auto flushed = s->FlushAllTasks(**q);
+  ASSERT_TQ_OK(flushed);
+  EXPECT_EQ(flushed->size(), 1u);
+  auto waiting = (*q)->TasksInState(TaskState::kWaiting);
+  ASSERT_TQ_OK(waiting);
+  EXPECT_THAT(FullCommands(*waiting),
+              ElementsAre("noop a", "noop b", "noop c", "noop d", "noop e", "noop later"));
+}
+
+// The same for an emptied queue file, which SQLite opens as a new database.
+TEST_F(QueueBadInputTest, EmptiedQueueFileCountsIdsOnFromTheScheduler) {
+  const fs::path file = StateDir() / "tasks_queue.db";
+  fs::remove(file.string() + "-wal");
+  fs::remove(file.string() + "-shm");
+  WriteFile(file, "");
+  auto q = Queue::Open(Options());
+  ASSERT_TQ_OK(q);
+  auto scheduled = (*q)->TasksInState(TaskState::kScheduled);
+  ASSERT_TQ_OK(scheduled);
+  ASSERT_EQ(scheduled->size(), 1u);
+  auto id = (*q)->QueueTask("noop new");
+  ASSERT_TQ_OK(id);
+  EXPECT_GT(id->id, (*scheduled)[0].id);
+}
+
 // Case 56 for the scheduler file: the queue's own tasks are unaffected.
 TEST_F(QueueBadInputTest, Case56GarbageSchedulerFileIsRefusedNamingIt) {
   const fs::path file = StateDir() / "tasks_sched.db";
