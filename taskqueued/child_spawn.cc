@@ -65,10 +65,16 @@ ExecImage BuildExecImage(const Task& task, const std::vector<std::string>& argv,
                          const ChildLaunch& launch) {
   ExecImage image;
   image.argv_strings = argv;
+  image.argv.reserve(argv.size() + 1);
   for (auto& s : image.argv_strings) image.argv.push_back(s.data());
   image.argv.push_back(nullptr);
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!Scrubbed(*e)) image.env_strings.emplace_back(*e);
+  size_t inherited = 0;
+  while (environ != nullptr && environ[inherited] != nullptr) ++inherited;
+  constexpr size_t kOwnVariables = 4;
+  image.env_strings.reserve(inherited + kOwnVariables);
+  image.envp.reserve(inherited + kOwnVariables + 1);
+  for (size_t i = 0; i < inherited; ++i) {
+    if (!Scrubbed(environ[i])) image.env_strings.emplace_back(environ[i]);
   }
   image.env_strings.push_back("TASKQUEUE_TASK_ID=" + task.uuid());
   image.env_strings.push_back("TASKQUEUE_STATE_DIR=" + launch.state_dir.string());

@@ -41,7 +41,9 @@ std::string DupeKey(const std::string& command, const std::vector<std::string>& 
 }
 
 Engine::Engine(QueueOptions options, std::unique_ptr<state::Store> store)
-    : options_(std::move(options)), store_(std::move(store)) {
+    : options_(std::move(options)),
+      output_prefix_((options_.state_dir / (options_.name + ".output")).string() + '/'),
+      store_(std::move(store)) {
   registry_ = options_.registry ? options_.registry : std::make_shared<ProcessorRegistry>();
   options_.registry = registry_;
   clock_ = options_.clock ? options_.clock : Clock::System();
@@ -77,7 +79,7 @@ std::filesystem::path Engine::OutputDir() const {
 }
 
 std::filesystem::path Engine::OutputPath(int64_t id) const {
-  return OutputDir() / (std::to_string(id) + ".log");
+  return output_prefix_ + std::to_string(id) + ".log";
 }
 
 QueueSettings Engine::SettingsFrom(state::QueueTxn& txn) { return SettingsFrom(txn.AllMeta()); }
