@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -364,6 +365,20 @@ std::vector<std::string> CommandsIn(const json& doc) {
   return out;
 }
 
+// The same for text that is not valid JSON (a stray comma, a cut-off
+// file): every `"command": "<name>"` in it. An override's "command" is
+// counted too; it names a command of the same file more often than not.
+std::vector<std::string> CommandsInText(std::string_view text) {
+  static const std::regex kCommandField(R"re("command"\s*:\s*"([^"\\\s]+)")re");
+  std::vector<std::string> out;
+  for (std::cregex_iterator it(text.data(), text.data() + text.size(), kCommandField), end;
+       it != end; ++it) {
+    std::string c = (*it)[1].str();
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 std::optional<std::string> ArgAt(const Task& t, size_t i) {
   if (i < t.args.size()) return t.args[i];
   return std::nullopt;
@@ -462,6 +477,7 @@ Result<DeclarativeFile> ParseDeclarativeFile(const fs::path& file, std::string_v
   try {
     doc = json::parse(text);
   } catch (const json::exception& err) {
+    if (commands != nullptr) *commands = CommandsInText(text);
     // nlohmann's message carries the line and column.
     return Status::Config(file.string() + ": not valid JSON: " + err.what());
   }

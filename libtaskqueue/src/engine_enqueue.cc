@@ -156,6 +156,18 @@ EnqueueOutcome Engine::EnqueueExisting(state::QueueTxn& txn, Task task) {
       }
       return out;
     }
+  } else if (registry_->FailedDefinition(task.command)) {
+    // Its plugin failed to load: it waits in the queue, unchecked (the hooks
+    // are the plugin's), until the plugin is mended; claims pass it over.
+    task.state = TaskState::kWaiting;
+    task.seq = txn.AllocateSeq();
+    task.run_at = Now();
+    txn.Insert(task, DupeKey(task.command, task.args));
+    txn.IndexText(task.id, SearchText(task));
+    Emit(txn, "promotion", task.id, EventData(task).dump());
+    out.id = task.id;
+    out.uuid = task.uuid();
+    return out;
   } else {
     out.status = UnknownProcessor(*registry_, task.command);
   }

@@ -153,6 +153,10 @@ std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& o
       }
       cursor = std::make_pair(t.priority, t.seq);
       auto processor = registry_->Find(t.command);
+      // A command whose plugin failed to load waits for the plugin to be
+      // mended (and reloaded); one defined nowhere cannot run, and would
+      // otherwise block the queue.
+      if (!processor && registry_->FailedDefinition(t.command)) continue;
       if (!processor) {
         t.state = TaskState::kFailed;
         t.finished_at = Now();

@@ -241,7 +241,16 @@ Status PluginManager::LoadPluginByName(const std::string& name) {
 
 Status PluginManager::LoadFile(const fs::path& file) {
   Status safe = CheckPluginFileSafety(file);
-  if (!safe.ok()) return Fail(file, safe.message(), {});
+  if (!safe.ok()) {
+    // Its commands are still read (never registered), so that queueing one
+    // of them names this file rather than saying no plugin defines it.
+    std::vector<std::string> commands;
+    std::error_code ec;
+    if (file.extension() == ".json" && fs::is_regular_file(file, ec)) {
+      (void)LoadDeclarativeFile(file, &commands);
+    }
+    return Fail(file, safe.message(), std::move(commands));
+  }
   if (file.extension() == ".json") return LoadJson(file);
   if (file.extension() == ".so") return LoadSharedObject(file);
   return Fail(file, "not a plugin file (expected *.json or *.so)", {});

@@ -73,6 +73,20 @@ TEST_F(CliPluginsTest, AFailedPluginExits78AndNamesTheFile) {
   EXPECT_THAT(r.err, HasSubstr("No known processor for 'nowhere'."));
 }
 
+// The same when the file is not valid JSON at all (a trailing comma): its
+// commands are read from its text, to name it.
+TEST_F(CliPluginsTest, APluginThatIsNotValidJsonStillNamesItsCommands) {
+  WritePlugin("comma.json", R"({"processors": [{"command": "brk", "exec": ["/bin/true"]},]})");
+  const std::string before = Snapshot();
+  auto r = Ctl({"queue", "brk now"});
+  EXPECT_EQ(r.exit_code, 78) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("comma.json"));
+  EXPECT_THAT(r.err, HasSubstr("not valid JSON"));
+  EXPECT_EQ(Snapshot(), before);
+  r = Ctl({"queue", "nowhere"});
+  EXPECT_EQ(r.exit_code, 1);
+}
+
 TEST_F(CliPluginsTest, AMissingPluginDirIsAConfigError) {
   auto r = Ctl({"--plugin-dir", (tmp() / "nope").string(), "plugins"});
   EXPECT_EQ(r.exit_code, 78) << Describe(r);

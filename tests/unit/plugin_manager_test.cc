@@ -211,6 +211,33 @@ TEST_F(PluginManagerTest, MissingDirectories) {
 
 // --- safety --------------------------------------------------------------------
 
+// A file that is not valid JSON (a trailing comma, a cut-off copy) or that
+// is refused as unsafe still names its commands: queueing one of them then
+// names the file instead of saying no plugin defines it.
+TEST_F(PluginManagerTest, FailedFilesThatCannotBeParsedOrAreRefusedStillNameTheirCommands) {
+  fs::path d = Dir("p");
+  Write(d, "comma.json",
+        R"({"processors": [{"command": "job", "exec": ["/bin/true"]},)"
+        "\n"
+        R"(  {"command" : "report", "exec": ["/bin/true"],}]})");
+  Write(d, "cut.json", R"({"processors": [{"command": "half", "exec": ["/bin/tr)");
+  fs::path loose = Write(d, "loose.json", Json("loose"));
+  ::chmod(loose.c_str(), 0666);
+  auto m = Manager({d});
+  EXPECT_TRUE(m->LoadAll().IsConfig());
+  ASSERT_THAT(m->failures(), SizeIs(3));
+  ASSERT_TRUE(registry_->FailedDefinition("job").has_value());
+  EXPECT_THAT(*registry_->FailedDefinition("job"), HasSubstr((d / "comma.json").string()));
+  EXPECT_THAT(*registry_->FailedDefinition("job"), HasSubstr("not valid JSON"));
+  ASSERT_TRUE(registry_->FailedDefinition("report").has_value());
+  ASSERT_TRUE(registry_->FailedDefinition("half").has_value());
+  EXPECT_THAT(*registry_->FailedDefinition("half"), HasSubstr((d / "cut.json").string()));
+  ASSERT_TRUE(registry_->FailedDefinition("loose").has_value());
+  EXPECT_THAT(*registry_->FailedDefinition("loose"), HasSubstr("writable by group or others"));
+  EXPECT_EQ(registry_->Find("loose"), nullptr);  // read for its names, never registered
+  EXPECT_EQ(registry_->FailedDefinition("exec"), std::nullopt);
+}
+
 TEST_F(PluginManagerTest, GroupOrWorldWritableFilesAndDirectoriesAreRefused) {
   fs::path d = Dir("p");
   fs::path ok = Write(d, "ok.json", Json("ok"));

@@ -14,6 +14,7 @@
 #include "fakes/test_util.h"
 #include "taskqueue/plugin.h"
 #include "taskqueue/queue.h"
+#include "taskqueue/scheduler.h"
 
 namespace taskqueue {
 namespace {
@@ -170,6 +171,61 @@ TEST_F(PluginQueueTest, ProcessorDefaultsApplyAtEnqueue) {
   ASSERT_TQ_OK(t2);
   ASSERT_TRUE(t2->has_value());
   EXPECT_EQ((*t2)->attempts_max, 1);  // what the queuer asked wins
+}
+
+// SPEC §4.2: a daemon whose plugin file fails to load runs on with the
+// others. The failed file's tasks wait for it to be mended (claims pass them
+// over, and due scheduled ones join the queue): failing them would throw
+// away a whole backlog over a stray comma. A command defined nowhere is
+// still failed, so that it cannot block the queue.
+TEST_F(PluginQueueTest, TasksOfAPluginThatFailsToLoadWaitForItsRepair) {
+  ASSERT_EQ(Queue1("notify fred hello"), "queued");
+  ASSERT_EQ(Queue1("mock x"), "queued");
+  ASSERT_EQ(Queue1("noop after"), "queued");
+  std::unique_ptr<Scheduler> scheduler = Scheduler::ForQueue(*queue_);
+  ScheduleOptions now;
+  now.delay_seconds = 0;
+  ASSERT_TQ_OK(scheduler->ScheduleTask("mock later", now));
+
+  // The same queue, opened by a process whose copy of the file has a stray
+  // comma.
+  fs::path broken = dir_.path() / "broken";
+  fs::create_directory(broken);
+  ::chmod(broken.c_str(), 0755);
+  std::string text = kPlugins;
+  text.insert(text.rfind(']'), ",");
+  std::ofstream(broken / "test.json") << text;
+  ::chmod((broken / "test.json").c_str(), 0644);
+  auto registry = std::make_shared<ProcessorRegistry>();
+  PluginManager manager(registry, {{broken, PluginDirectory::Origin::kCommandLine}});
+  ASSERT_TRUE(manager.LoadAll().IsConfig());
+  QueueOptions options;
+  options.state_dir = dir_.path() / "state";
+  options.registry = registry;
+  Result<std::unique_ptr<Queue>> other = Queue::Open(options);
+  ASSERT_TQ_OK(other);
+  std::unique_ptr<Scheduler> other_scheduler = Scheduler::ForQueue(**other);
+
+  Result<int64_t> moved = other_scheduler->ProcessReadyTasks(**other);
+  ASSERT_TQ_OK(moved);
+  EXPECT_EQ(*moved, 1);
+  Result<std::optional<Task>> claimed = (*other)->ClaimNext();
+  ASSERT_TQ_OK(claimed);
+  ASSERT_TRUE(claimed->has_value());
+  EXPECT_EQ((*claimed)->full_command(), "noop after");  // not blocked behind them
+  ASSERT_TQ_OK((*other)->FinishTask((*claimed)->id, RunOutcome{}));
+  Result<std::optional<Task>> none = (*other)->ClaimNext();
+  ASSERT_TQ_OK(none);
+  EXPECT_FALSE(none->has_value());
+  EXPECT_THAT(Waiting(), ElementsAre("notify fred hello", "mock x", "mock later"));
+
+  // Mended: the process with the good file runs them, in order.
+  for (const char* expected : {"notify fred hello", "mock x", "mock later"}) {
+    Result<std::optional<Task>> next = queue_->ClaimNext();
+    ASSERT_TQ_OK(next);
+    ASSERT_TRUE(next->has_value()) << expected;
+    EXPECT_EQ((*next)->full_command(), expected);
+  }
 }
 
 }  // namespace

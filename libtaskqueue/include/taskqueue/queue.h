@@ -186,7 +186,8 @@ class TASKQUEUE_EXPORT Queue {
   // Atomically picks the next task that may start (priority, FIFO, pause,
   // max_running, deferral tags, per-command concurrency) and marks it
   // processing. nullopt when nothing may start now. Tasks whose command has
-  // no processor are failed on the way, never blocking the rest.
+  // no processor are failed on the way, never blocking the rest, unless a
+  // plugin that failed to load defines it: those wait for it to be mended.
   Result<std::optional<Task>> ClaimNext(const ClaimOptions& options = {});
   // Records the child process running a claimed task. The record survives
   // a crash of any process when this returns, and reaches the disk in the

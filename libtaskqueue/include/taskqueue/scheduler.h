@@ -62,8 +62,9 @@ class TASKQUEUE_EXPORT Scheduler {
   Result<std::optional<int64_t>> MillisUntilNextTask() const;
 
   // Moves every due task into `queue` (dupes dropped, unknown commands failed
-  // into history; neither blocks the tasks behind it). Returns how many left
-  // the schedule.
+  // into history; neither blocks the tasks behind it). A command that a
+  // plugin which failed to load defines joins the queue unchecked, to wait
+  // there for the plugin. Returns how many left the schedule.
   Result<int64_t> ProcessReadyTasks(Queue& queue);
   // Queues every scheduled task now; returns the uuids actually queued.
   Result<std::vector<std::string>> FlushAllTasks(Queue& queue);
