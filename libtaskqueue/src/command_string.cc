@@ -30,6 +30,43 @@ bool IsQuote(char c) { return c == '\'' || c == '"'; }
 
 std::string Pos(size_t index) { return std::to_string(index + 1); }
 
+// The index of the first byte of `text` that does not belong to a
+// well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+// nothing above U+10FFFF), or npos. Commands are stored and reported as
+// JSON, which must be UTF-8.
+size_t FirstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+    if (b >= 0xC2 && b <= 0xDF) {
+      length = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      length = 3;
+      if (b == 0xE0) low = 0xA0;
+      if (b == 0xED) high = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      length = 4;
+      if (b == 0xF0) low = 0x90;
+      if (b == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (size_t k = 1; k < length; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      if (c < (k == 1 ? low : 0x80) || c > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
 // Parses the quoted word that opens at text[start]. On success appends the
 // arg to *out and returns the index just past the closing quote.
 Result<size_t> ParseQuoted(std::string_view text, size_t start, std::string* out) {
@@ -84,6 +121,9 @@ Result<ParsedCommand> ParseCommandString(std::string_view text) {
   if (first_non_space != 0) {
     return Status::InvalidArgument(
         "whitespace before the command at position 1 (the command must come first)");
+  }
+  if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+    return Status::InvalidArgument("a byte that is not UTF-8 text at position " + Pos(bad));
   }
 
   ParsedCommand parsed;

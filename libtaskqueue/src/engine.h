@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@
 #include "work_threads.h"
 
 namespace taskqueue {
+
+// An event's data as JSON text. Bytes that are not UTF-8 (a plugin's result,
+// a program's error) become U+FFFD instead of failing the transaction that
+// records the event.
+inline std::string EventJson(const nlohmann::json& data) {
+  return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:

@@ -26,7 +26,7 @@ Result<Task> Engine::Schedule(std::string_view command, const ScheduleOptions& o
     task.id = txn.AllocateId();
     task.seq = txn.AllocateSeq();
     Emit(txn, "schedule", task.id,
-         nlohmann::json{{"command", task.full_command()}, {"run_at", *task.run_at}}.dump());
+         EventJson(nlohmann::json{{"command", task.full_command()}, {"run_at", *task.run_at}}));
     return Status::OK();
   }));
   TQ_RETURN_IF_ERROR(store_->WithSched(true, [&](state::SchedTxn& txn) {
@@ -37,10 +37,8 @@ Result<Task> Engine::Schedule(std::string_view command, const ScheduleOptions& o
 }
 
 Status Engine::MoveToScheduler(Task task, int64_t run_at) {
-  const std::string data = nlohmann::json{
-      {"error", task.error},
-      {"attempt", task.attempts_made},
-      {"retry_at", run_at}}.dump();
+  const std::string data = EventJson(
+      nlohmann::json{{"error", task.error}, {"attempt", task.attempts_made}, {"retry_at", run_at}});
   return MoveToScheduler(std::move(task), run_at, TaskState::kProcessing, "failed_attempt", data,
                          /*strict=*/false);
 }

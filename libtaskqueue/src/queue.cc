@@ -346,7 +346,7 @@ Status Engine::Progress(int64_t id, int64_t done, int64_t total, const std::stri
     t->progress = static_cast<int>(pct);
     t->progress_data = data;
     txn.Update(*t);
-    Emit(txn, "progress", id, nlohmann::json{{"progress", pct}, {"data", data}}.dump());
+    Emit(txn, "progress", id, EventJson(nlohmann::json{{"progress", pct}, {"data", data}}));
     return Status::OK();
   });
 }

@@ -52,10 +52,12 @@ void Finish(Engine& e, state::QueueTxn& txn, Task& t, TaskState target) {
   }
   txn.IndexText(t.id, Engine::SearchText(t));
   if (target == TaskState::kComplete) {
-    e.Emit(txn, "complete", t.id, json{{"result", t.result}, {"by_hand", true}}.dump());
+    e.Emit(txn, "complete", t.id,
+           EventJson(nlohmann::json{{"result", t.result}, {"by_hand", true}}));
   } else {
-    e.Emit(txn, "failed", t.id,
-           json{{"error", t.error}, {"exit_status", nullptr}, {"by_hand", true}}.dump());
+    e.Emit(
+        txn, "failed", t.id,
+        EventJson(nlohmann::json{{"error", t.error}, {"exit_status", nullptr}, {"by_hand", true}}));
   }
 }
 
@@ -85,7 +87,7 @@ void ApplyInQueue(Engine& e, state::QueueTxn& txn, Task t, TaskState target) {
       t.state = TaskState::kWaiting;  // a deferred one is checked again at claim
       PlaceAtHead(txn, t);
       txn.Update(t);
-      e.Emit(txn, event, t.id, json{{"head", true}, {"priority", t.priority}}.dump());
+      e.Emit(txn, event, t.id, EventJson(nlohmann::json{{"head", true}, {"priority", t.priority}}));
       return;
     }
     case TaskState::kComplete:
@@ -133,7 +135,8 @@ Result<SchedOutcome> ApplyToScheduled(Engine& e, int64_t id, TaskState target) {
         // Asked for by id: no dupe or override hooks, straight to the head.
         t.state = TaskState::kWaiting;
         PlaceAtHead(txn, t);
-        e.Emit(txn, "promotion", t.id, json{{"head", true}, {"priority", t.priority}}.dump());
+        e.Emit(txn, "promotion", t.id,
+               EventJson(nlohmann::json{{"head", true}, {"priority", t.priority}}));
       } else {
         Finish(e, txn, t, target);
       }
@@ -180,8 +183,8 @@ Status Queue::SetState(int64_t id, TaskState target) {
       const int64_t run_at = e.Now();
       return e.MoveToScheduler(
           t, run_at, from, "schedule",
-          json{{"command", t.full_command()}, {"run_at", run_at}, {"from", TaskStateName(from)}}
-              .dump(),
+          EventJson(nlohmann::json{
+              {"command", t.full_command()}, {"run_at", run_at}, {"from", TaskStateName(from)}}),
           /*strict=*/true);
     }
     Result<SchedOutcome> sched = ApplyToScheduled(e, id, target);

@@ -442,10 +442,19 @@ TEST_F(QueueBadInputTest, EmptyAndMalformedCommands) {
     EXPECT_EQ(r.status().message(), "Cannot queue an empty command.");
   }
   const std::pair<const char*, const char*> malformed[] = {
-      {" noop x", "position 1"},          {"noop 'open", "position 6"},
-      {"noop \"open", "position 6"},      {"noop a'b c'", "position 7"},
-      {"noop 'a'b", "position 9"},        {"no'op x", "position 3"},
+      {" noop x", "position 1"},
+      {"noop 'open", "position 6"},
+      {"noop \"open", "position 6"},
+      {"noop a'b c'", "position 7"},
+      {"noop 'a'b", "position 9"},
+      {"no'op x", "position 3"},
       {"noop 'mismatch\"", "position 6"},
+      // Not UTF-8: a lone byte, a cut-off sequence, an overlong '/', a
+      // surrogate. Commands are stored as JSON text.
+      {"noop \xff", "position 6"},
+      {"noop caf\xc3", "position 9"},
+      {"noop \xc0\xaf", "position 6"},
+      {"noop x \xed\xa0\x80", "position 8"},
   };
   for (const auto& [text, where] : malformed) {
     auto r = (*q)->QueueTask(text);
@@ -453,6 +462,11 @@ TEST_F(QueueBadInputTest, EmptyAndMalformedCommands) {
     EXPECT_TRUE(r.status().IsInvalidArgument()) << text;
     EXPECT_THAT(r.status().message(), HasSubstr(where)) << text;
   }
+  // Well-formed UTF-8 of every length is fine.
+  auto utf8 = (*q)->QueueTask("noop caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  ASSERT_TQ_OK(utf8);
+  ASSERT_TQ_OK(utf8->status);
+  EXPECT_TQ_OK((*q)->UnqueueTask(utf8->id));
   // In a batch, the bad strings are refused one by one and the rest queued.
   auto batch = (*q)->QueueTasks({"noop ok1", "", "noop 'bad", "noop ok2"});
   ASSERT_TQ_OK(batch);

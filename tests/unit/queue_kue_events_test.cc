@@ -140,6 +140,30 @@ TEST_F(QueueKueEventsTest, EachTypeIsWrittenWhenItHappens) {
   EXPECT_THAT(Next(*q), ElementsAre("unpaused:0"));
 }
 
+// A result or error that is not UTF-8 (a plugin's bytes) is recorded with
+// U+FFFD in the event's JSON; it must not fail the run's recording, which a
+// daemon would retry for ever.
+TEST_F(QueueKueEventsTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  Register("work");
+  auto q = OpenKue();
+  ASSERT_NE(q, nullptr);
+  const int64_t a = Enqueue(*q, "work a");
+  const int64_t b = Enqueue(*q, "work b");
+  ASSERT_EQ(Claim(*q), a);
+  ASSERT_EQ(Claim(*q), b);
+  Next(*q);
+  ASSERT_TQ_OK(q->FinishTask(a, Success("caf\xc3 \xff")));
+  EXPECT_THAT(Next(*q), ElementsAre(T("complete", a)));
+  EXPECT_EQ(LastData()["result"], "caf\xef\xbf\xbd \xef\xbf\xbd");
+  RunOutcome failed;
+  failed.kind = RunOutcome::Kind::kFailure;
+  failed.retryable = false;
+  failed.error = "cannot execute /opt/\xfe";
+  ASSERT_TQ_OK(q->FinishTask(b, failed));
+  EXPECT_THAT(Next(*q), ElementsAre(T("failed", b)));
+  EXPECT_EQ(LastData()["error"], "cannot execute /opt/\xef\xbf\xbd");
+}
+
 TEST_F(QueueKueEventsTest, DeferredAndResumed) {
   KueProcessor::Config tagged;
   tagged.tags_from_args = true;
