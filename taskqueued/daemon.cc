@@ -50,6 +50,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options, SignalChann
 Status Daemon::Open() {
   const QueueOptions& qo = options_.queue;
   if (qo.state_dir.empty()) return Status::InvalidArgument("no state directory given");
+  // Before any file is named after it: "../x" would put the lock elsewhere.
+  TQ_RETURN_IF_ERROR(CheckQueueName(qo.name));
   TQ_RETURN_IF_ERROR(EnsureStateDir(qo.state_dir));
 
   // One daemon per queue. Taken before the queue is opened, so that a

@@ -40,6 +40,15 @@ std::string DupeKey(const std::string& command, const std::vector<std::string>& 
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+Status CheckQueueName(const std::string& name) {
+  if (name.empty()) return Status::InvalidArgument("No queue name supplied.");
+  if (!ValidName(name)) {
+    return Status::InvalidArgument("Invalid queue name '" + name +
+                                   "': use letters, digits, '_', '-' and '.'");
+  }
+  return Status::OK();
+}
+
 Engine::Engine(QueueOptions options, std::unique_ptr<state::Store> store)
     : options_(std::move(options)),
       output_prefix_((options_.state_dir / (options_.name + ".output")).string() + '/'),
@@ -51,11 +60,7 @@ Engine::Engine(QueueOptions options, std::unique_ptr<state::Store> store)
 
 Result<std::shared_ptr<Engine>> Engine::Open(const QueueOptions& options) {
   if (options.state_dir.empty()) return Status::InvalidArgument("No state directory supplied.");
-  if (options.name.empty()) return Status::InvalidArgument("No queue name supplied.");
-  if (!ValidName(options.name)) {
-    return Status::InvalidArgument("Invalid queue name '" + options.name +
-                                   "': use letters, digits, '_', '-' and '.'");
-  }
+  TQ_RETURN_IF_ERROR(CheckQueueName(options.name));
   state::StoreOptions so;
   so.state_dir = options.state_dir;
   so.name = options.name;

@@ -34,6 +34,27 @@ TEST(DaemonLockTest, SecondDaemonOnTheSameQueueExits75NamingTheHolder) {
   ASSERT_TRUE(first->WaitExit(seconds(10)).has_value());
 }
 
+// A queue name is checked before any file is named after it: "../escape"
+// must not leave a lock file beside the state dir.
+TEST(DaemonLockTest, ABadQueueNameIsRefusedBeforeTheLockIsTaken) {
+  DaemonFixture f;
+  for (const char* name : {"../escape", "bad/name", ".hidden"}) {
+    DaemonProcess daemon;
+    ASSERT_TRUE(daemon.Start(f.Args({"--name", name}), f.root() / "bad-name.log",
+                             f.root() / "notify-bad-name"));
+    auto status = daemon.WaitExit(seconds(10));
+    ASSERT_TRUE(status.has_value()) << name;
+    EXPECT_TRUE(WIFEXITED(*status)) << name;
+    EXPECT_EQ(WEXITSTATUS(*status), 78) << name << ": " << daemon.Log();
+    EXPECT_NE(daemon.Log().find(std::string("Invalid queue name '") + name + "'"),
+              std::string::npos)
+        << daemon.Log();
+  }
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(f.root())) {
+    EXPECT_EQ(entry.path().string().find("lock"), std::string::npos) << entry.path();
+  }
+}
+
 TEST(DaemonLockTest, AKilledDaemonsLockDoesNotBlockTheNext) {
   DaemonFixture f;
   auto first = f.StartDaemon();

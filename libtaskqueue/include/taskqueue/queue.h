@@ -107,6 +107,11 @@ struct TASKQUEUE_EXPORT ClaimOptions {
   bool sync_in_background = false;
 };
 
+// OK when `name` may name a queue: letters, digits, '_', '-' and '.', not
+// starting with '.', at most 200 characters (it becomes part of file names
+// in the state dir). InvalidArgument naming it otherwise.
+TASKQUEUE_EXPORT Status CheckQueueName(const std::string& name);
+
 class TASKQUEUE_EXPORT Queue {
  public:
   // Opens (creating if needed) the queue named options.name in
