@@ -342,6 +342,11 @@ Status Engine::Progress(int64_t id, int64_t done, int64_t total, const std::stri
   return store().WithQueue(true, [&](state::QueueTxn& txn) {
     auto t = txn.Get(id);
     if (!t) return Status::NotFound("No task " + std::to_string(id));
+    // Progress belongs to a run: a finished task's history stays as it ended.
+    if (t->state != TaskState::kProcessing) {
+      return Status::Aborted("Task " + t->uuid() + " is not running (it is " +
+                             TaskStateName(t->state) + "): progress is for a running task");
+    }
     int64_t pct = total > 0 ? std::min<int64_t>(100, done * 100 / total) : (done > 0 ? 100 : 0);
     t->progress = static_cast<int>(pct);
     t->progress_data = data;

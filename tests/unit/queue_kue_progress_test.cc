@@ -65,6 +65,23 @@ TEST_F(QueueKueProgressTest, RefusesNegativeValuesAndUnknownTasks) {
   EXPECT_TRUE(q->Log(id + 100, "nobody").IsNotFound());
 }
 
+// Progress belongs to a run (SPEC §5: for a running child): a waiting or
+// finished task's record is left as it is, with an error saying why.
+TEST_F(QueueKueProgressTest, RefusesTasksThatAreNotRunning) {
+  Register("work");
+  auto q = OpenKue();
+  ASSERT_NE(q, nullptr);
+  const int64_t done = RunOne(*q, "work done", Failure("boom"));
+  Status st = q->Progress(done, 100, 100, "late");
+  EXPECT_EQ(st.code(), Status::Code::kAborted) << st.ToString();
+  EXPECT_THAT(st.message(), ::testing::HasSubstr("it is failed"));
+  EXPECT_EQ(ProgressOf(*q, done), 0);
+  const int64_t waiting = Enqueue(*q, "work waiting");
+  st = q->Progress(waiting, 1, 2);
+  EXPECT_EQ(st.code(), Status::Code::kAborted) << st.ToString();
+  EXPECT_THAT(st.message(), ::testing::HasSubstr("is not running (it is waiting)"));
+}
+
 TEST_F(QueueKueProgressTest, InProcessProcessorReportsProgressAndLogs) {
   ASSERT_TQ_OK(registry_->RegisterFunction("steps", [](TaskContext& ctx) -> Result<std::string> {
     ctx.Log("starting " + ctx.task().args.at(0));

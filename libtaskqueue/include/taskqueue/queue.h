@@ -226,6 +226,8 @@ class TASKQUEUE_EXPORT Queue {
   Result<std::vector<Task>> ProcessingTasks() const;
 
   // --- Kue's job model ----------------------------------------------------
+  // Records a running task's progress (done of total, with a message).
+  // Aborted if the task is not processing; NotFound if there is none.
   Status Progress(int64_t id, int64_t done, int64_t total, const std::string& data = "");
   Status Log(int64_t id, const std::string& line);
   // A failed (or complete) task runs again: back to waiting, attempts reset.
