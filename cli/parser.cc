@@ -4,6 +4,8 @@
 #include "parser.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -13,6 +15,23 @@
 
 namespace taskqueue::cli {
 namespace {
+
+// A whole number of at least `min`, for an option's value. CLI11's
+// PositiveNumber would say "Value 0 not in range 0.000000 to 1.79769e+308".
+CLI::Validator WholeNumberAtLeast(long long min) {
+  return CLI::Validator(
+      [min](std::string& input) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const long long value = std::strtoll(input.c_str(), &end, 10);
+        if (input.empty() || *end != '\0' || errno == ERANGE || value < min) {
+          return "expected a whole number of at least " + std::to_string(min) + ", got '" + input +
+                 "'";
+        }
+        return std::string();
+      },
+      "N");
+}
 
 constexpr const char* kDescription =
     "Queue, schedule and inspect the tasks of a taskqueue queue.\n"
@@ -176,7 +195,8 @@ std::variant<Invocation, int> Parse(int argc, char** argv, const char* only_verb
 
   app.add_option("--busy-timeout", inv.global.busy_timeout,
                  "milliseconds to wait for another process's lock before exiting 75 "
-                 "(default 10000)");
+                 "(default 10000)")
+      ->check(WholeNumberAtLeast(0));
 
   std::vector<std::string> help_words;
   for (const auto& verb : kVerbs) {

@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "config.h"
 #include "daemon.h"
@@ -20,6 +23,23 @@
 #include "signals.h"
 
 namespace {
+
+// A whole number of at least `min`, for an option's value. CLI11's
+// PositiveNumber would say "Value 0 not in range 0.000000 to 1.79769e+308".
+CLI::Validator WholeNumberAtLeast(long long min) {
+  return CLI::Validator(
+      [min](std::string& input) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const long long value = std::strtoll(input.c_str(), &end, 10);
+        if (input.empty() || *end != '\0' || errno == ERANGE || value < min) {
+          return "expected a whole number of at least " + std::to_string(min) + ", got '" + input +
+                 "'";
+        }
+        return std::string();
+      },
+      "N");
+}
 
 using taskqueue::Status;
 using taskqueue::daemon::DaemonConfig;
@@ -75,7 +95,7 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", plugin_dirs, "Load plugins from DIR (repeatable)")
       ->type_name("DIR");
   app.add_option("--max-running", max_running, "Most tasks running at once; stored with the queue")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumberAtLeast(1));
   app.add_option("--http", flags.http, "Serve the HTTP API and dashboard on ADDR:PORT")
       ->type_name("ADDR:PORT");
   app.add_option("--http-token-file", flags.http_token_file,
@@ -90,11 +110,11 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--shutdown-grace", shutdown_grace,
                  "Seconds running tasks get after SIGTERM/SIGINT (default: 30)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumberAtLeast(0))
       ->type_name("SECS");
   app.add_option("--kill-grace", kill_grace,
                  "Seconds between SIGTERM and SIGKILL when stopping a task (default: 5)")
-      ->check(CLI::PositiveNumber)
+      ->check(WholeNumberAtLeast(1))
       ->type_name("SECS");
   app.add_option("--durability", flags.durability, "full (default) or normal")
       ->check(CLI::IsMember({"full", "normal"}));

@@ -78,6 +78,13 @@ TEST_F(CliErrorsTest, UsageErrorsExit2) {
   EXPECT_EQ(err["error"]["code"], "usage");
   EXPECT_THAT(err["error"]["message"].get<std::string>(), HasSubstr("frobnicate"));
   EXPECT_EQ(r.out, "");
+  // A malformed option value is a usage error too, and says what it wants.
+  for (const char* bad : {"abc", "-5", "", "10ms"}) {
+    r = Ctl({"--busy-timeout", bad, "status"});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("--busy-timeout: expected a whole number of at least 0, got '" +
+                                 std::string(bad) + "'"));
+  }
 }
 
 TEST_F(CliErrorsTest, GlobalOptionsWorkAfterTheVerb) {

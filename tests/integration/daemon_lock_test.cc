@@ -55,6 +55,29 @@ TEST(DaemonLockTest, ABadQueueNameIsRefusedBeforeTheLockIsTaken) {
   }
 }
 
+// Bad numbers on the command line are usage errors (exit 2) that name the
+// option and what it wants.
+TEST(DaemonLockTest, BadNumbersOnTheCommandLineExit2SayingWhatIsWanted) {
+  DaemonFixture f;
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"--max-running", "0"}, "--max-running: expected a whole number of at least 1, got '0'"},
+      {{"--max-running", "abc"}, "--max-running: expected a whole number of at least 1, got 'abc'"},
+      {{"--kill-grace", "0"}, "--kill-grace: expected a whole number of at least 1, got '0'"},
+      {{"--shutdown-grace", "-1"},
+       "--shutdown-grace: expected a whole number of at least 0, got '-1'"},
+  };
+  for (const auto& [args, message] : cases) {
+    DaemonProcess daemon;
+    ASSERT_TRUE(
+        daemon.Start(f.Args(args), f.root() / "bad-number.log", f.root() / "notify-bad-number"));
+    auto status = daemon.WaitExit(seconds(10));
+    ASSERT_TRUE(status.has_value()) << message;
+    EXPECT_TRUE(WIFEXITED(*status)) << message;
+    EXPECT_EQ(WEXITSTATUS(*status), 2) << daemon.Log();
+    EXPECT_NE(daemon.Log().find(message), std::string::npos) << daemon.Log();
+  }
+}
+
 TEST(DaemonLockTest, AKilledDaemonsLockDoesNotBlockTheNext) {
   DaemonFixture f;
   auto first = f.StartDaemon();
