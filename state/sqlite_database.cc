@@ -356,6 +356,19 @@ Status EnsureSchema(SQLite::Database& db, const std::filesystem::path& path, Fil
   return Status::OK();
 }
 
+// SQLite's quick_check of the whole file: Corruption naming the file and
+// the first problem found, or OK.
+Status QuickCheck(SQLite::Database& db, const std::filesystem::path& path) {
+  try {
+    SQLite::Statement check(db, "PRAGMA quick_check(1)");
+    std::string result = check.executeStep() ? check.getColumn(0).getString() : "no answer";
+    if (result == "ok") return Status::OK();
+    return Status::Corruption("State file " + Describe(path) + " is damaged (" + result + ")");
+  } catch (const SQLite::Exception& e) {
+    return Status::Corruption("State file " + Describe(path) + " is damaged (" + e.what() + ")");
+  }
+}
+
 Status MoveAside(const std::filesystem::path& path) {
   std::error_code ec;
   auto broken = path;
@@ -433,6 +446,11 @@ Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::p
         return OpenError(path, e.what());
       }
     }
+    // Damage inside a file that opens (a page overwritten) shows only when
+    // a query reaches it. Asked to recover, look at every page first, so
+    // that a file that fails later is moved aside now (it was otherwise
+    // "recovered" without change, and kept failing).
+    if (status.ok() && options.recover && round == 0) status = QuickCheck(*db, path);
     if (status.ok()) return db;
     if (!status.IsCorruption() || !options.recover || round > 0) {
       if (status.IsCorruption()) {

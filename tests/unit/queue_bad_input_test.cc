@@ -184,6 +184,48 @@ TEST_F(QueueBadInputTest, Case56GarbageQueueFileIsRefusedNamingIt) {
   ExpectNothingLost();
 }
 
+// Damage inside a file that still opens (pages overwritten after the
+// first) is found only by the queries that reach it. An explicit recover
+// checks every page, and moves such a file aside too.
+TEST_F(QueueBadInputTest, RecoverMovesAsideAFileDamagedInside) {
+  {
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    std::vector<std::string> many;
+    for (int i = 0; i < 200; ++i) many.push_back("noop many " + std::to_string(i));
+    ASSERT_TQ_OK((*q)->QueueTasks(many));
+  }
+  const fs::path file = StateDir() / "tasks_queue.db";
+  ExecSql(file, "PRAGMA wal_checkpoint(TRUNCATE)");
+  fs::remove(file.string() + "-wal");
+  fs::remove(file.string() + "-shm");
+  std::string bytes = ReadFile(file);
+  ASSERT_GT(bytes.size(), 40000u + 4096u);
+  for (size_t i = 40000; i < 40000 + 4096; ++i) bytes[i] = '\xab';
+  WriteFile(file, bytes);
+  {
+    // It opens, and fails only where a query reaches the damage.
+    auto q = Queue::Open(Options());
+    ASSERT_TQ_OK(q);
+    auto all = (*q)->TasksInState(TaskState::kWaiting);
+    ASSERT_FALSE(all.ok());
+    EXPECT_TRUE(all.status().IsCorruption()) << all.status().ToString();
+  }
+
+  QueueOptions recover = Options();
+  recover.recover = true;
+  auto q = Queue::Open(recover);
+  ASSERT_TQ_OK(q);
+  auto counts = (*q)->Counts();
+  ASSERT_TQ_OK(counts);
+  EXPECT_EQ(counts->waiting, 0);
+  EXPECT_TRUE(ReadFile(file.string() + ".broken") == bytes) << "the .broken file differs";
+  // The scheduler's file was sound, and keeps its task.
+  auto scheduled = (*q)->TasksInState(TaskState::kScheduled);
+  ASSERT_TQ_OK(scheduled);
+  EXPECT_THAT(FullCommands(*scheduled), ElementsAre("noop later"));
+}
+
 // A queue file recovered (or emptied) beside a scheduler file that holds
 // tasks: ids are shared by both files, so new tasks must not take a
 // scheduled task's id, and promoting it later must not replace them.
