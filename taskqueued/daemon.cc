@@ -74,6 +74,12 @@ Status Daemon::Open() {
     TQ_RETURN_IF_ERROR(queue_->SetSetting(key, value));
   }
   scheduler_ = Scheduler::ForQueue(*queue_);
+  // The scheduler's file is opened on first use: open it now, so that a
+  // damaged one stops the start (or, with --recover, is moved aside) as the
+  // queue's does.
+  if (auto scheduled = scheduler_->HowManyScheduled(); !scheduled.ok()) {
+    return scheduled.status();
+  }
 
   auto waker = Waker::Create(qo.state_dir, qo.name);
   if (!waker.ok()) return waker.status();

@@ -82,7 +82,9 @@ class Daemon {
   // Every slot max_running allows is taken by a run of this daemon, so no
   // claim could start anything (other processes' runs only lower the room).
   bool SlotsFull();
-  void RetrySoon();
+  // After a database error: try again in a while, or, for a damaged state
+  // file (which no retry mends), stop the loop with `error`.
+  void RetrySoon(const Status& error);
   void ReportStatus();
   // Sends WATCHDOG=1 when it is due (a no-op without a watchdog).
   void FeedWatchdog(int64_t now);
@@ -109,6 +111,7 @@ class Daemon {
   int64_t next_safety_ms_ = 0;
   int64_t next_prune_ms_ = 0;
   std::optional<int64_t> retry_ms_;  // after a database error
+  Status damaged_;                   // a state file is damaged: stop
   // Promotion re-checks after the scheduler's file changed (see
   // HandleWakeup), earliest last.
   std::vector<int64_t> sched_rechecks_ms_;

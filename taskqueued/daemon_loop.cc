@@ -48,6 +48,16 @@ int Daemon::Run() {
   for (;;) {
     if (!stopping_) DoWork();
     CommitAndStart();
+    if (!damaged_.ok()) {
+      // Retrying cannot mend it, and writing on may spread the damage.
+      // Running children go on in their own sessions, as after a crash.
+      spdlog::critical(
+          "{}; stopping (stop it, then start taskqueued once with --recover to "
+          "move the damaged file aside and start it empty)",
+          damaged_.message());
+      notifier_.Notify("STOPPING=1");
+      return 1;
+    }
     ReportStatus();
     FeedWatchdog(SteadyMillis());
     if (stopping_ && children_->empty() && inprocess_->empty()) break;
@@ -82,7 +92,10 @@ bool Daemon::SlotsFull() {
   return running >= CurrentSettings().max_running;
 }
 
-void Daemon::RetrySoon() { retry_ms_ = SteadyMillis() + kRetryAfterErrorMillis; }
+void Daemon::RetrySoon(const Status& error) {
+  if (error.IsCorruption()) damaged_ = error;
+  retry_ms_ = SteadyMillis() + kRetryAfterErrorMillis;
+}
 
 void Daemon::DoWork() {
   if (promote_) {
@@ -90,7 +103,7 @@ void Daemon::DoWork() {
     auto moved = scheduler_->ProcessReadyTasks(*queue_);
     if (!moved.ok()) {
       spdlog::error("promoting scheduled tasks: {}", moved.status().message());
-      RetrySoon();
+      RetrySoon(moved.status());
     } else if (*moved > 0) {
       spdlog::debug("{} scheduled task(s) came due", *moved);
       claim_ = true;
@@ -98,7 +111,7 @@ void Daemon::DoWork() {
     auto until = scheduler_->MillisUntilNextTask();
     if (!until.ok()) {
       spdlog::error("reading the schedule: {}", until.status().message());
-      RetrySoon();
+      RetrySoon(until.status());
     } else if (!until->has_value()) {
       next_due_ms_.reset();
     } else {
@@ -165,7 +178,7 @@ void Daemon::CommitAndStart() {
       // Nothing was recorded: the runs stay queued for the retry.
       spdlog::error("recording {} run(s) and claiming: {}", finished_.size(),
                     claimed.status().message());
-      RetrySoon();
+      RetrySoon(claimed.status());
       return;
     }
     for (const auto& run : finished_) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
+
 #include "integration/daemon_test_util.h"
 
 namespace taskqueue::testing {
@@ -76,6 +78,37 @@ TEST(DaemonLockTest, BadNumbersOnTheCommandLineExit2SayingWhatIsWanted) {
     EXPECT_EQ(WEXITSTATUS(*status), 2) << daemon.Log();
     EXPECT_NE(daemon.Log().find(message), std::string::npos) << daemon.Log();
   }
+}
+
+// A damaged scheduler file stops the start, naming it, as a damaged queue
+// file does (it used to be opened on first use, after READY, and then fail
+// every second for ever); --recover moves it aside and the daemon runs.
+TEST(DaemonLockTest, ADamagedSchedulerFileStopsTheStartUnlessRecovering) {
+  DaemonFixture f;
+  {
+    auto first = f.StartDaemon();  // makes both files
+    ASSERT_TRUE(first);
+    first->Signal(SIGTERM);
+    ASSERT_TRUE(first->WaitExit(seconds(10)).has_value());
+  }
+  const std::filesystem::path sched = f.state() / "tasks_sched.db";
+  std::filesystem::remove(sched.string() + "-wal");
+  std::filesystem::remove(sched.string() + "-shm");
+  std::ofstream(sched, std::ios::trunc) << "not a database at all, just some words";
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start(f.Args(), f.root() / "damaged.log", f.root() / "notify-damaged"));
+  auto status = daemon.WaitExit(seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 1) << daemon.Log();
+  EXPECT_NE(daemon.Log().find(sched.string()), std::string::npos) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("--recover"), std::string::npos) << daemon.Log();
+
+  auto recovered = f.StartDaemon({"--recover"});
+  ASSERT_TRUE(recovered) << "--recover did not move the damaged file aside";
+  EXPECT_TRUE(std::filesystem::exists(sched.string() + ".broken"));
+  recovered->Signal(SIGTERM);
+  ASSERT_TRUE(recovered->WaitExit(seconds(10)).has_value());
 }
 
 TEST(DaemonLockTest, AKilledDaemonsLockDoesNotBlockTheNext) {
