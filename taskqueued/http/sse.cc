@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
+#include <vector>
 
 #include "json_mapping.h"
 
@@ -129,16 +131,34 @@ void EventWatcher::Refresh() {
 }
 
 void EventWatcher::Run() {
+  // inotify reports a commit's write to the WAL before readers can see the
+  // commit (SQLite publishes it after its fsync): after a change, look
+  // again a little later, as taskqueued's loop does. Otherwise sleep: with
+  // inotify the poll is only a backstop.
+  constexpr milliseconds kRechecks[] = {milliseconds(5), milliseconds(50), milliseconds(500)};
+  constexpr milliseconds kBackstop = std::chrono::seconds(30);
+  std::vector<Clock::time_point> rechecks;  // the earliest last
   char buf[4096];
   while (!stopped_) {
+    milliseconds wait = inotify_fd_ >= 0 ? std::max(kBackstop, fallback_poll_) : fallback_poll_;
+    if (!rechecks.empty()) {
+      wait = std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
+                                           rechecks.back() - Clock::now() + milliseconds(1)));
+    }
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
-    int n = poll(fds, inotify_fd_ >= 0 ? 2 : 1, static_cast<int>(fallback_poll_.count()));
+    int n = poll(fds, inotify_fd_ >= 0 ? 2 : 1, static_cast<int>(wait.count()));
     if (stopped_) break;
+    const Clock::time_point now = Clock::now();
     if (n > 0 && (fds[1].revents & POLLIN)) {
       // Drain; the content does not matter, only that something changed.
       while (read(inotify_fd_, buf, sizeof buf) > 0) {
       }
+      rechecks.clear();
+      for (auto it = std::rbegin(kRechecks); it != std::rend(kRechecks); ++it) {
+        rechecks.push_back(now + *it);
+      }
     }
+    while (!rechecks.empty() && now >= rechecks.back()) rechecks.pop_back();
     Refresh();
   }
 }

@@ -3,8 +3,10 @@
 //
 // EventWatcher is the one thread that notices new events: it watches the
 // state directory with inotify (the database's WAL changes on every commit,
-// by any process) and checks the event log then, and at least every
-// `fallback_poll`; streams wait on it instead of polling the database each.
+// by any process) and checks the event log then (and 5, 50 and 500 ms
+// later, for a commit not yet visible), and every 30 s as a backstop; every
+// `fallback_poll` where inotify is not to be had. Streams wait on it
+// instead of polling the database each.
 //
 // Thread-safety: EventWatcher's methods are safe from any thread.
 #ifndef TASKQUEUED_HTTP_SSE_H_
