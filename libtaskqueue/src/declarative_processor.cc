@@ -474,14 +474,35 @@ Result<DeclarativeFile> ParseDeclarativeFile(const fs::path& file, std::string_v
                                              std::vector<std::string>* commands) {
   FileParser parser(file);
   json doc;
+  // nlohmann keeps the last of two equal keys in an object; a file that
+  // names a field twice (two "command"s) is refused instead of half read.
+  std::vector<std::set<std::string>> keys_in_open_objects;
+  std::string duplicate;
+  auto check_keys = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys_in_open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end && !keys_in_open_objects.empty()) {
+      keys_in_open_objects.pop_back();
+    } else if (event == json::parse_event_t::key && !keys_in_open_objects.empty() &&
+               !keys_in_open_objects.back().insert(parsed.get<std::string>()).second &&
+               duplicate.empty()) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    doc = json::parse(text);
+    doc = json::parse(text, check_keys);
   } catch (const json::exception& err) {
     if (commands != nullptr) *commands = CommandsInText(text);
     // nlohmann's message carries the line and column.
     return Status::Config(file.string() + ": not valid JSON: " + err.what());
   }
   if (commands != nullptr) *commands = CommandsIn(doc);
+  if (!duplicate.empty()) {
+    if (commands != nullptr) *commands = CommandsInText(text);
+    return Status::Config(file.string() + ": field \"" + duplicate +
+                          "\" appears twice in one object");
+  }
   if (!doc.is_object()) return parser.Error("(top level)", "expected an object, got " + Got(doc));
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (it.key() != "processors") {

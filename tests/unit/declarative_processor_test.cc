@@ -394,6 +394,20 @@ TEST_F(DeclarativeTest, TopLevelErrors) {
               StartsWith("processors[0]: expected an object"));
 }
 
+// nlohmann keeps the last of two equal keys; the loader refuses the file.
+TEST_F(DeclarativeTest, AFieldTwiceInOneObjectIsRefused) {
+  EXPECT_THAT(ErrorFor(R"("command": "badcmd", "command": "other")"),
+              HasSubstr("field \"command\" appears twice in one object"));
+  EXPECT_THAT(ErrorForText(R"({"processors": [], "processors": []})"),
+              HasSubstr("field \"processors\" appears twice"));
+  // The same key in different objects is fine.
+  Result<DeclarativeFile> two =
+      ParseText(R"({"processors": [{"command": "a", "exec": ["/bin/true"]},
+                                              {"command": "b", "exec": ["/bin/true"]}]})");
+  ASSERT_TQ_OK(two);
+  EXPECT_EQ(two->processors.size(), 2u);
+}
+
 TEST_F(DeclarativeTest, UnknownFieldIsNamed) {
   EXPECT_THAT(ErrorFor(R"("command": "x", "timout": 5)"),
               StartsWith("processors[0].timout: unknown field"));
