@@ -86,6 +86,10 @@ Result<Queue*> Context::OpenQueue(bool with_plugins) {
     options.state_dir = state_dir_;
     options.name = name_;
     options.recover = inv_.global.recover;
+    options.on_moved_aside = [json = json()](const std::string& file) {
+      PrintWarning(json, "recovered",
+                   file + " was damaged: moved aside to " + file + ".broken, starting it empty");
+    };
     options.registry = registry_;
     if (inv_.global.busy_timeout) {
       char* end = nullptr;

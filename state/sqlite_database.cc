@@ -461,6 +461,7 @@ Result<std::unique_ptr<SQLite::Database>> OpenStateFile(const std::filesystem::p
     }
     db.reset();
     TQ_RETURN_IF_ERROR(MoveAside(path));
+    if (options.on_moved_aside) options.on_moved_aside(path.string());
   }
   return Status::Corruption("State file " + Describe(path) + " could not be recovered");
 }

@@ -38,6 +38,8 @@ struct StoreOptions {
   std::string name = "tasks";
   Durability durability = Durability::kFull;
   bool recover = false;
+  // See QueueOptions::on_moved_aside.
+  std::function<void(const std::string& file)> on_moved_aside;
   std::chrono::milliseconds busy_timeout{10000};
   // See QueueOptions::sqlite_memory_statistics.
   bool sqlite_memory_statistics = true;

@@ -164,6 +164,9 @@ int main(int argc, char** argv) {
     return ExitCodeFor(options.status());
   }
   options->queue.recover = recover;
+  options->queue.on_moved_aside = [](const std::string& file) {
+    spdlog::warn("{} was damaged: moved aside to {}.broken, starting it empty", file, file);
+  };
   if (kill_grace > 0) options->kill_grace = std::chrono::seconds(kill_grace);
   if (loaded.ok()) spdlog::info("configuration from {}", config_path.string());
 

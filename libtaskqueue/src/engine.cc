@@ -66,6 +66,7 @@ Result<std::shared_ptr<Engine>> Engine::Open(const QueueOptions& options) {
   so.name = options.name;
   so.durability = options.durability;
   so.recover = options.recover;
+  so.on_moved_aside = options.on_moved_aside;
   so.busy_timeout = options.busy_timeout;
   so.sqlite_memory_statistics = options.sqlite_memory_statistics;
   auto store = state::Store::OpenSqlite(so);

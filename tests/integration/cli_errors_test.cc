@@ -157,6 +157,9 @@ TEST_F(CliErrorsTest, ACorruptStateFileIsNamedAndKeptUnlessRecovering) {
   r = Ctl({"--recover", "queue", "noop"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_TRUE(std::filesystem::exists(state_dir() / "tasks_queue.db.broken"));
+  // It says what it did.
+  EXPECT_THAT(r.err, HasSubstr("warning: " + file.string() + " was damaged: moved aside to " +
+                               file.string() + ".broken"));
 }
 
 TEST_F(CliErrorsTest, ALockedQueueExits75) {

@@ -107,6 +107,10 @@ TEST(DaemonLockTest, ADamagedSchedulerFileStopsTheStartUnlessRecovering) {
   auto recovered = f.StartDaemon({"--recover"});
   ASSERT_TRUE(recovered) << "--recover did not move the damaged file aside";
   EXPECT_TRUE(std::filesystem::exists(sched.string() + ".broken"));
+  EXPECT_NE(recovered->Log().find(sched.string() + " was damaged: moved aside to " +
+                                  sched.string() + ".broken"),
+            std::string::npos)
+      << recovered->Log();
   recovered->Signal(SIGTERM);
   ASSERT_TRUE(recovered->WaitExit(seconds(10)).has_value());
 }

@@ -177,10 +177,13 @@ TEST_F(QueueBadInputTest, Case56GarbageQueueFileIsRefusedNamingIt) {
 
   QueueOptions recover = Options("other");
   recover.recover = true;
+  std::vector<std::string> moved;
+  recover.on_moved_aside = [&moved](const std::string& f) { moved.push_back(f); };
   auto r = Queue::Open(recover);
   ASSERT_TQ_OK(r);
   EXPECT_EQ((*r)->Counts()->total(), 0);
   EXPECT_TRUE(ReadFile(file.string() + ".broken") == kGarbage) << "the .broken file differs";
+  EXPECT_THAT(moved, ElementsAre(file.string()));
   ExpectNothingLost();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,10 @@ struct TASKQUEUE_EXPORT QueueOptions {
   // Move a corrupt or foreign state file aside to <file>.broken and start
   // empty, instead of failing.
   bool recover = false;
+  // With recover: told the path of each state file moved aside, on the
+  // thread that opened it (the queue's file when opening, the scheduler's
+  // on its first use), so that the program can say so.
+  std::function<void(const std::string& file)> on_moved_aside;
   // How long to wait for another process's write lock before kBusy.
   std::chrono::milliseconds busy_timeout{10000};
   // SQLite's memory statistics (sqlite3_memory_used(), soft heap limits),
