@@ -12,26 +12,10 @@
 #include <string>
 
 #include "output.h"
+#include "whole_number_validator.h"
 
 namespace taskqueue::cli {
 namespace {
-
-// A whole number of at least `min`, for an option's value. CLI11's
-// PositiveNumber would say "Value 0 not in range 0.000000 to 1.79769e+308".
-CLI::Validator WholeNumberAtLeast(long long min) {
-  return CLI::Validator(
-      [min](std::string& input) -> std::string {
-        errno = 0;
-        char* end = nullptr;
-        const long long value = std::strtoll(input.c_str(), &end, 10);
-        if (input.empty() || *end != '\0' || errno == ERANGE || value < min) {
-          return "expected a whole number of at least " + std::to_string(min) + ", got '" + input +
-                 "'";
-        }
-        return std::string();
-      },
-      "N");
-}
 
 constexpr const char* kDescription =
     "Queue, schedule and inspect the tasks of a taskqueue queue.\n"

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/whole_number_validator.h"
 #include "config.h"
 #include "daemon.h"
 #include "logging.h"
@@ -24,24 +25,8 @@
 
 namespace {
 
-// A whole number of at least `min`, for an option's value. CLI11's
-// PositiveNumber would say "Value 0 not in range 0.000000 to 1.79769e+308".
-CLI::Validator WholeNumberAtLeast(long long min) {
-  return CLI::Validator(
-      [min](std::string& input) -> std::string {
-        errno = 0;
-        char* end = nullptr;
-        const long long value = std::strtoll(input.c_str(), &end, 10);
-        if (input.empty() || *end != '\0' || errno == ERANGE || value < min) {
-          return "expected a whole number of at least " + std::to_string(min) + ", got '" + input +
-                 "'";
-        }
-        return std::string();
-      },
-      "N");
-}
-
 using taskqueue::Status;
+using taskqueue::cli::WholeNumberAtLeast;
 using taskqueue::daemon::DaemonConfig;
 
 constexpr int kExitFailure = 1;
