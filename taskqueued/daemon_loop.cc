@@ -52,8 +52,8 @@ int Daemon::Run() {
       // Retrying cannot mend it, and writing on may spread the damage.
       // Running children go on in their own sessions, as after a crash.
       spdlog::critical(
-          "{}; stopping (stop it, then start taskqueued once with --recover to "
-          "move the damaged file aside and start it empty)",
+          "{}; stopping (start taskqueued once with --recover to move the damaged file aside "
+          "and start it empty)",
           damaged_.message());
       notifier_.Notify("STOPPING=1");
       return 1;

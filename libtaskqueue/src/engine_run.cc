@@ -334,6 +334,12 @@ Result<bool> Engine::HasWorkToDo() {
     const auto settings = SettingsFrom(txn);
     int64_t processing = txn.Count(TaskState::kProcessing, "");
     int64_t waiting = txn.Count(TaskState::kWaiting, "");
+    // Tasks held for a plugin that failed to load cannot start: counting
+    // them would keep such a loop spinning until the plugin is mended.
+    for (const std::string& held : registry_->FailedCommands()) {
+      if (waiting <= 0) break;
+      waiting -= txn.Count(TaskState::kWaiting, held);
+    }
     work = processing < settings.max_running && waiting > 0;
     return Status::OK();
   });

@@ -165,4 +165,13 @@ std::optional<std::string> ProcessorRegistry::FailedDefinition(const std::string
   return it->second;
 }
 
+std::vector<std::string> ProcessorRegistry::FailedCommands() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [command, why] : failed_) {
+    if (entries_.count(command) == 0) out.push_back(command);
+  }
+  return out;
+}
+
 }  // namespace taskqueue

@@ -218,6 +218,14 @@ TEST_F(PluginQueueTest, TasksOfAPluginThatFailsToLoadWaitForItsRepair) {
   ASSERT_TQ_OK(none);
   EXPECT_FALSE(none->has_value());
   EXPECT_THAT(Waiting(), ElementsAre("notify fred hello", "mock x", "mock later"));
+  // Nothing this process could start: a `while (HasWorkToDo())` loop ends.
+  EXPECT_THAT(registry->FailedCommands(), ::testing::Contains("mock"));
+  Result<bool> work = (*other)->HasWorkToDo();
+  ASSERT_TQ_OK(work);
+  EXPECT_FALSE(*work);
+  work = queue_->HasWorkToDo();
+  ASSERT_TQ_OK(work);
+  EXPECT_TRUE(*work);
 
   // Mended: the process with the good file runs them, in order.
   for (const char* expected : {"notify fred hello", "mock x", "mock later"}) {

@@ -164,6 +164,8 @@ class TASKQUEUE_EXPORT ProcessorRegistry {
                         const std::vector<std::string>& commands);
   // For a command defined only by a failed file: "<file>: <reason>".
   std::optional<std::string> FailedDefinition(const std::string& command) const;
+  // Every command defined only by failed files (their tasks wait for them).
+  std::vector<std::string> FailedCommands() const;
 
  private:
   struct Entry {
