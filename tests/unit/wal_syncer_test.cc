@@ -48,7 +48,9 @@ TEST_F(WalSyncerTest, TheFirstRequestIsSyncedAtOnce) {
 TEST_F(WalSyncerTest, RequestsWithinTheIntervalShareOneSyncStartedWhenItEnds) {
   using Clock = std::chrono::steady_clock;
   std::vector<Clock::time_point> starts;  // written by the syncer's thread
-  const milliseconds interval(50);
+  // Long enough that the five requests below cannot straddle it on a busy
+  // machine (with 50 ms, a preempted test thread once made three syncs).
+  const milliseconds interval(300);
   WalSyncer syncer(
       wal_,
       [&](int) {
