@@ -4,8 +4,6 @@
 #include "parser.h"
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
