@@ -128,8 +128,9 @@ Status Engine::SetPaused(bool paused) {
 }
 
 void Engine::Emit(state::QueueTxn& txn, const std::string& type, int64_t task_id,
-                  const std::string& data_json) {
-  txn.AddEvent(type, task_id, Now(), data_json);
+                  const nlohmann::json& data) {
+  txn.AddEvent(type, task_id, Now(),
+               data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 std::string Engine::SearchText(const Task& task) {

@@ -26,13 +26,6 @@
 
 namespace taskqueue {
 
-// An event's data as JSON text. Bytes that are not UTF-8 (a plugin's result,
-// a program's error) become U+FFFD instead of failing the transaction that
-// records the event.
-inline std::string EventJson(const nlohmann::json& data) {
-  return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
   static Result<std::shared_ptr<Engine>> Open(const QueueOptions& options);
@@ -85,7 +78,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // with `strict` the scheduler copy is then taken back and the result is
   // Aborted naming the state the task is in now.
   Status MoveToScheduler(Task task, int64_t run_at, TaskState from, const std::string& event,
-                         const std::string& event_data, bool strict);
+                         const nlohmann::json& event_data, bool strict);
 
   // --- Settings -------------------------------------------------------------
   Result<QueueSettings> Settings();
@@ -94,9 +87,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Status SetSetting(const std::string& key, const std::string& value);
   Status SetPaused(bool paused);
 
-  // Appends an event inside `txn`.
+  // Appends an event with `data` inside `txn`. Bytes of its strings that
+  // are not UTF-8 (a plugin's result, a program's error) become U+FFFD
+  // instead of failing the transaction that records the event.
   void Emit(state::QueueTxn& txn, const std::string& type, int64_t task_id,
-            const std::string& data_json = "{}");
+            const nlohmann::json& data = nlohmann::json::object());
+  // Not JSON text: it would be stored as one JSON string.
+  void Emit(state::QueueTxn&, const std::string&, int64_t, const char*) = delete;
+  void Emit(state::QueueTxn&, const std::string&, int64_t, const std::string&) = delete;
   // The text a task is found by in search.
   static std::string SearchText(const Task& task);
   // Moves deferred tasks back to waiting (their tags may have been released).

@@ -76,8 +76,7 @@ static EnqueueOutcome ApplyHooksAndInsert(Engine& engine, state::QueueTxn& txn,
     for (const auto& old : txn.PendingOfCommands(processor.OverrideScope(task))) {
       if (old.id == task.id || !processor.Overrides(task, old)) continue;
       txn.DeleteWithHistory(old.id);
-      engine.Emit(txn, "remove", old.id,
-                  EventJson(nlohmann::json{{"reason", "overridden"}, {"by", task.id}}));
+      engine.Emit(txn, "remove", old.id, nlohmann::json{{"reason", "overridden"}, {"by", task.id}});
     }
   }
   const std::string key = DupeKey(task.command, task.args);
@@ -134,7 +133,7 @@ Result<std::vector<EnqueueOutcome>> Engine::Enqueue(const std::vector<std::strin
       task.id = 0;
       task.ns = "TaskQueue";
       auto o = ApplyHooksAndInsert(*this, txn, *p.processor, task);
-      if (o.status.ok() && !o.duplicate) Emit(txn, "enqueue", task.id, EventJson(EventData(task)));
+      if (o.status.ok() && !o.duplicate) Emit(txn, "enqueue", task.id, EventData(task));
       outcomes.push_back(o);
     }
     return Status::OK();
@@ -150,9 +149,9 @@ EnqueueOutcome Engine::EnqueueExisting(state::QueueTxn& txn, Task task) {
     out = ApplyHooksAndInsert(*this, txn, *processor, task);
     if (out.status.ok()) {
       if (!out.duplicate) {
-        Emit(txn, "promotion", task.id, EventJson(EventData(task)));
+        Emit(txn, "promotion", task.id, EventData(task));
       } else {
-        Emit(txn, "remove", task.id, EventJson(nlohmann::json{{"reason", "duplicate"}}));
+        Emit(txn, "remove", task.id, nlohmann::json{{"reason", "duplicate"}});
       }
       return out;
     }
@@ -164,7 +163,7 @@ EnqueueOutcome Engine::EnqueueExisting(state::QueueTxn& txn, Task task) {
     task.run_at = Now();
     txn.Insert(task, DupeKey(task.command, task.args));
     txn.IndexText(task.id, SearchText(task));
-    Emit(txn, "promotion", task.id, EventJson(EventData(task)));
+    Emit(txn, "promotion", task.id, EventData(task));
     out.id = task.id;
     out.uuid = task.uuid();
     return out;
@@ -180,7 +179,7 @@ EnqueueOutcome Engine::EnqueueExisting(state::QueueTxn& txn, Task task) {
                          : "No processor found for '" + task.full_command() + "'.";
   txn.Insert(task, DupeKey(task.command, task.args));
   txn.IndexText(task.id, SearchText(task));
-  Emit(txn, "failed", task.id, EventJson(nlohmann::json{{"error", task.error}}));
+  Emit(txn, "failed", task.id, nlohmann::json{{"error", task.error}});
   return out;
 }
 

@@ -163,7 +163,7 @@ std::vector<Task> Engine::ClaimInTxn(state::QueueTxn& txn, const ClaimOptions& o
         t.error = "No processor found for '" + t.full_command() + "'.";
         txn.Update(t);
         txn.IndexText(t.id, SearchText(t));
-        Emit(txn, "failed", t.id, EventJson(nlohmann::json{{"error", t.error}}));
+        Emit(txn, "failed", t.id, nlohmann::json{{"error", t.error}});
         continue;
       }
       if (processor->IsTaskDeferred(t, active_tags)) {
@@ -197,7 +197,7 @@ void Engine::MarkClaimed(state::QueueTxn& txn, Task& t, const Processor* process
   t.boot_id = BootId();
   t.deferral_tags = processor ? processor->DeferralTags(t) : std::vector<std::string>{};
   txn.Update(t);
-  Emit(txn, "start", t.id, EventJson(nlohmann::json{{"attempt", t.attempts_made}}));
+  Emit(txn, "start", t.id, nlohmann::json{{"attempt", t.attempts_made}});
 }
 
 Result<Task> Engine::ClaimStarted(int64_t id, int64_t seq, int64_t attempts_made,
@@ -284,7 +284,7 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
     } else {
       txn.Update(t);
     }
-    Emit(txn, "complete", t.id, EventJson(nlohmann::json{{"result", t.result}}));
+    Emit(txn, "complete", t.id, nlohmann::json{{"result", t.result}});
   } else if (outcome.kind == K::kAborted) {
     // Interrupted by a shutdown: runs again, and the attempt is not counted.
     t.state = TaskState::kWaiting;
@@ -292,7 +292,7 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
     t.started_at.reset();
     t.runner_pid = 0;
     txn.Update(t);
-    Emit(txn, "interrupted", t.id, EventJson(nlohmann::json{{"error", outcome.error}}));
+    Emit(txn, "interrupted", t.id, nlohmann::json{{"error", outcome.error}});
   } else {
     t.error = outcome.error;
     if (t.error.empty()) {
@@ -317,9 +317,9 @@ void Engine::FinishInTxn(state::QueueTxn& txn, int64_t id, const RunOutcome& out
     txn.Update(t);
     txn.IndexText(t.id, SearchText(t));
     Emit(txn, "failed", t.id,
-         EventJson(nlohmann::json{
+         nlohmann::json{
              {"error", t.error},
-             {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status) : nlohmann::json()}}));
+             {"exit_status", t.exit_status ? nlohmann::json(*t.exit_status) : nlohmann::json()}});
   }
   ResumeDeferred(txn);
 }

@@ -26,7 +26,7 @@ Result<Task> Engine::Schedule(std::string_view command, const ScheduleOptions& o
     task.id = txn.AllocateId();
     task.seq = txn.AllocateSeq();
     Emit(txn, "schedule", task.id,
-         EventJson(nlohmann::json{{"command", task.full_command()}, {"run_at", *task.run_at}}));
+         nlohmann::json{{"command", task.full_command()}, {"run_at", *task.run_at}});
     return Status::OK();
   }));
   TQ_RETURN_IF_ERROR(store_->WithSched(true, [&](state::SchedTxn& txn) {
@@ -37,14 +37,14 @@ Result<Task> Engine::Schedule(std::string_view command, const ScheduleOptions& o
 }
 
 Status Engine::MoveToScheduler(Task task, int64_t run_at) {
-  const std::string data = EventJson(
-      nlohmann::json{{"error", task.error}, {"attempt", task.attempts_made}, {"retry_at", run_at}});
+  const nlohmann::json data =
+      nlohmann::json{{"error", task.error}, {"attempt", task.attempts_made}, {"retry_at", run_at}};
   return MoveToScheduler(std::move(task), run_at, TaskState::kProcessing, "failed_attempt", data,
                          /*strict=*/false);
 }
 
 Status Engine::MoveToScheduler(Task task, int64_t run_at, TaskState from, const std::string& event,
-                               const std::string& event_data, bool strict) {
+                               const nlohmann::json& event_data, bool strict) {
   return store_->WithCrossFileLock([&]() -> Status {
     Task scheduled = task;
     scheduled.state = TaskState::kScheduled;

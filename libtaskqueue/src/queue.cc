@@ -87,7 +87,7 @@ Result<bool> Queue::UnqueueTask(int64_t id) {
     removed = t && (t->state == TaskState::kWaiting || t->state == TaskState::kDeferred);
     if (removed) {
       txn.DeleteWithHistory(id);
-      engine_->Emit(txn, "remove", id, R"({"reason":"unqueued"})");
+      engine_->Emit(txn, "remove", id, nlohmann::json{{"reason", "unqueued"}});
     }
     return Status::OK();
   });
@@ -101,7 +101,7 @@ Result<int64_t> Queue::DeleteAllUnprocessedTasks() {
     n = 0;
     for (TaskState s : {TaskState::kWaiting, TaskState::kDeferred}) {
       for (int64_t id : txn.DeleteAllInState(s)) {
-        engine_->Emit(txn, "remove", id, R"({"reason":"deleted"})");
+        engine_->Emit(txn, "remove", id, nlohmann::json{{"reason", "deleted"}});
         ++n;
       }
     }
@@ -351,7 +351,7 @@ Status Engine::Progress(int64_t id, int64_t done, int64_t total, const std::stri
     t->progress = static_cast<int>(pct);
     t->progress_data = data;
     txn.Update(*t);
-    Emit(txn, "progress", id, EventJson(nlohmann::json{{"progress", pct}, {"data", data}}));
+    Emit(txn, "progress", id, nlohmann::json{{"progress", pct}, {"data", data}});
     return Status::OK();
   });
 }
@@ -420,7 +420,7 @@ Result<bool> Queue::Remove(int64_t id) {
       return Status::InvalidArgument("Task " + t->uuid() + " is running; it cannot be removed");
     }
     removed = txn.DeleteWithHistory(id);
-    engine_->Emit(txn, "remove", id, R"({"reason":"removed"})");
+    engine_->Emit(txn, "remove", id, nlohmann::json{{"reason", "removed"}});
     return Status::OK();
   });
   if (!st.ok()) return st;
@@ -440,7 +440,7 @@ Result<bool> Queue::Remove(int64_t id) {
   // of the removal as for any other task.
   st = engine_->store().WithQueue(true, [&](state::QueueTxn& txn) {
     txn.DeleteWithHistory(id);
-    engine_->Emit(txn, "remove", id, R"({"reason":"removed"})");
+    engine_->Emit(txn, "remove", id, nlohmann::json{{"reason", "removed"}});
     return Status::OK();
   });
   if (!st.ok()) return st;

@@ -52,12 +52,10 @@ void Finish(Engine& e, state::QueueTxn& txn, Task& t, TaskState target) {
   }
   txn.IndexText(t.id, Engine::SearchText(t));
   if (target == TaskState::kComplete) {
-    e.Emit(txn, "complete", t.id,
-           EventJson(nlohmann::json{{"result", t.result}, {"by_hand", true}}));
+    e.Emit(txn, "complete", t.id, nlohmann::json{{"result", t.result}, {"by_hand", true}});
   } else {
-    e.Emit(
-        txn, "failed", t.id,
-        EventJson(nlohmann::json{{"error", t.error}, {"exit_status", nullptr}, {"by_hand", true}}));
+    e.Emit(txn, "failed", t.id,
+           nlohmann::json{{"error", t.error}, {"exit_status", nullptr}, {"by_hand", true}});
   }
 }
 
@@ -87,7 +85,7 @@ void ApplyInQueue(Engine& e, state::QueueTxn& txn, Task t, TaskState target) {
       t.state = TaskState::kWaiting;  // a deferred one is checked again at claim
       PlaceAtHead(txn, t);
       txn.Update(t);
-      e.Emit(txn, event, t.id, EventJson(nlohmann::json{{"head", true}, {"priority", t.priority}}));
+      e.Emit(txn, event, t.id, nlohmann::json{{"head", true}, {"priority", t.priority}});
       return;
     }
     case TaskState::kComplete:
@@ -135,8 +133,7 @@ Result<SchedOutcome> ApplyToScheduled(Engine& e, int64_t id, TaskState target) {
         // Asked for by id: no dupe or override hooks, straight to the head.
         t.state = TaskState::kWaiting;
         PlaceAtHead(txn, t);
-        e.Emit(txn, "promotion", t.id,
-               EventJson(nlohmann::json{{"head", true}, {"priority", t.priority}}));
+        e.Emit(txn, "promotion", t.id, nlohmann::json{{"head", true}, {"priority", t.priority}});
       } else {
         Finish(e, txn, t, target);
       }
@@ -183,8 +180,8 @@ Status Queue::SetState(int64_t id, TaskState target) {
       const int64_t run_at = e.Now();
       return e.MoveToScheduler(
           t, run_at, from, "schedule",
-          EventJson(nlohmann::json{
-              {"command", t.full_command()}, {"run_at", run_at}, {"from", TaskStateName(from)}}),
+          nlohmann::json{
+              {"command", t.full_command()}, {"run_at", run_at}, {"from", TaskStateName(from)}},
           /*strict=*/true);
     }
     Result<SchedOutcome> sched = ApplyToScheduled(e, id, target);

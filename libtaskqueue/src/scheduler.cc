@@ -79,7 +79,7 @@ Result<bool> Scheduler::UnscheduleTask(int64_t id) {
       // Logs and search text of earlier runs (a retry) go too, unless a
       // promotion interrupted by a crash left the task queued as well.
       if (!txn.Get(id)) txn.DeleteWithHistory(id);
-      engine_->Emit(txn, "remove", id, R"({"reason":"unscheduled"})");
+      engine_->Emit(txn, "remove", id, nlohmann::json{{"reason", "unscheduled"}});
       return Status::OK();
     });
   }
