@@ -74,12 +74,14 @@ void SqliteTaskTable<Base>::Update(const Task& task) {
                 .first;
     old.reset();
   }
-  auto& s = Stmt(
+  // BindTaskForUpdate binds every parameter of this statement.
+  static const std::string update_sql =
       "UPDATE tasks SET state=?7, priority=?8, seq=?9, attempts_made=?10, attempts_max=?11, "
       "backoff=?12, timeout=?13, userdata=?14, remove_on_complete=?15, run_at=?17, "
       "started_at=?18, finished_at=?19, exit_status=?20, term_signal=?21, error=?22, "
       "result=?23, progress=?24, progress_data=?25, pid=?26, pid_start_time=?27, "
-      "boot_id=?28, runner_pid=?29, tags=?30, ns=?2 WHERE id=?1");
+      "boot_id=?28, runner_pid=?29, tags=?30, ns=?2 WHERE id=?1";
+  auto& s = cache_.GetToRebind(update_sql);
   BindTaskForUpdate(s, task);
   if (s.exec() == 0) return;
   auto& [state, command] = known->second;

@@ -5,12 +5,20 @@
 namespace taskqueue::state {
 
 SQLite::Statement& StatementCache::Get(const std::string& sql) {
+  return Find(sql, /*clear_bindings=*/true);
+}
+
+SQLite::Statement& StatementCache::GetToRebind(const std::string& sql) {
+  return Find(sql, /*clear_bindings=*/false);
+}
+
+SQLite::Statement& StatementCache::Find(const std::string& sql, bool clear_bindings) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
   } else {
     it->second->reset();
-    it->second->clearBindings();
+    if (clear_bindings) it->second->clearBindings();
   }
   handed_out_.push_back(it->second.get());
   return *it->second;
@@ -198,8 +206,10 @@ Task TaskFromRow(SQLite::Statement& r) {
 }
 
 void BindTaskForUpdate(SQLite::Statement& s, const Task& t) {
+  // The task's own strings are bound without a copy: the caller runs the
+  // statement while `t` lives, and rebinds them before its next run.
   s.bind(1, t.id);
-  s.bind(2, t.ns);
+  s.bindNoCopy(2, t.ns);
   s.bind(7, static_cast<int>(t.state));
   s.bind(8, t.priority);
   s.bind(9, t.seq);
@@ -207,20 +217,24 @@ void BindTaskForUpdate(SQLite::Statement& s, const Task& t) {
   s.bind(11, t.attempts_max);
   s.bind(12, t.backoff.ToString());
   s.bind(13, t.timeout);
-  s.bind(14, t.userdata_json.empty() ? std::string("{}") : t.userdata_json);
+  if (t.userdata_json.empty()) {
+    s.bindNoCopy(14, "{}");
+  } else {
+    s.bindNoCopy(14, t.userdata_json);
+  }
   s.bind(15, t.remove_on_complete ? 1 : 0);
   BindOpt(s, 17, t.run_at);
   BindOpt(s, 18, t.started_at);
   BindOpt(s, 19, t.finished_at);
   BindOpt(s, 20, t.exit_status);
   BindOpt(s, 21, t.term_signal);
-  s.bind(22, t.error);
-  s.bind(23, t.result);
+  s.bindNoCopy(22, t.error);
+  s.bindNoCopy(23, t.result);
   s.bind(24, t.progress);
-  s.bind(25, t.progress_data);
+  s.bindNoCopy(25, t.progress_data);
   s.bind(26, t.pid);
   s.bind(27, t.pid_start_time);
-  s.bind(28, t.boot_id);
+  s.bindNoCopy(28, t.boot_id);
   s.bind(29, t.runner_pid);
   s.bind(30, EncodeStrings(t.deferral_tags));
 }

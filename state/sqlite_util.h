@@ -23,6 +23,10 @@ class StatementCache {
   explicit StatementCache(SQLite::Database& db) : db_(db) {}
   // A reset statement with no bindings, ready to bind and run.
   SQLite::Statement& Get(const std::string& sql);
+  // A reset statement that keeps the bindings of its last run, for a caller
+  // that binds every parameter before each run: clearing them is a pass over
+  // them all (an UPDATE of a task has 25), and no copy is bound without one.
+  SQLite::Statement& GetToRebind(const std::string& sql);
   // Resets every statement handed out since the last call. Called when a
   // transaction ends: a statement left on a row (a LIMIT 1 lookup) would
   // otherwise keep the connection's read snapshot open past COMMIT, and the
@@ -35,6 +39,8 @@ class StatementCache {
   }
 
  private:
+  SQLite::Statement& Find(const std::string& sql, bool clear_bindings);
+
   SQLite::Database& db_;
   std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
   // Statements Get returned since the last ResetAll (repeats allowed):
