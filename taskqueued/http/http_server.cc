@@ -5,10 +5,12 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "api_v1_routes.h"
+#include "connection_sockets.h"
 #include "kue_routes.h"
 #include "security.h"
 #include "server_context.h"
@@ -33,6 +35,7 @@ class HttpServer::Impl {
   SecurityPolicy security_;
   httplib::Server server_;
   std::thread thread_;
+  std::atomic<bool> listen_ended_{false};  // set when thread_ is about to end
   int port_ = 0;
   std::mutex stop_mu_;
   bool stopped_ = false;  // guarded by stop_mu_
@@ -59,6 +62,45 @@ void DeclareMissingBodyEmpty(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
 }
 
+// Refuses, before httplib reads a body, the framings it would read without
+// a bound or read wrongly; false with `res` set to the error. cpp-httplib
+// 0.11 applies the body limit to Content-Length only: a chunked body (or
+// any other transfer coding) was read whole into memory, however large
+// (measured: 20 MB sent chunked took the daemon from 78 to 504 MB). Clients
+// of this API send JSON with a Content-Length (curl -d, Kue's clients), so
+// a transfer coding gets 411, which asks for one. A Content-Length that is
+// not a whole number, or two that differ, is a malformed request (RFC 9112
+// §6.3); httplib took "-5" for 2^64 - 5 (413) and used the first of two.
+bool CheckBodyFraming(const httplib::Request& req, httplib::Response& res) {
+  if (req.has_header("Transfer-Encoding")) {
+    SendJson(res, 411,
+             ErrorObject("length_required",
+                         "Send the request body with a Content-Length: a Transfer-Encoding "
+                         "(chunked) body is not accepted."));
+    return false;
+  }
+  const size_t lengths = req.get_header_value_count("Content-Length");
+  for (size_t i = 0; i < lengths; ++i) {
+    const std::string value = req.get_header_value("Content-Length", i);
+    const bool whole_number = !value.empty() && value.size() <= 18 &&
+                              value.find_first_not_of("0123456789") == std::string::npos;
+    if (!whole_number || value != req.get_header_value("Content-Length", 0)) {
+      SendJson(res, 400,
+               ErrorObject("bad_request",
+                           whole_number
+                               ? "The request has two different Content-Length "
+                                 "headers."
+                               : "Content-Length '" + value + "' is not a whole number of bytes."));
+      return false;
+    }
+  }
+  return true;
+}
+
+// Set by the pre-routing hook for a request refused with its body unread;
+// a worker thread handles one request at a time, start to end.
+thread_local bool stop_reading_after_answer = false;
+
 }  // namespace
 
 void HttpServer::Impl::Configure() {
@@ -80,6 +122,15 @@ void HttpServer::Impl::Configure() {
 
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     DeclareMissingBodyEmpty(req);
+    if (!CheckBodyFraming(req, res)) {
+      // The body is left unread, and nothing after it on this connection is
+      // a request: httplib would parse it line by line (a 20 MB line held
+      // whole) as requests. It reads no more of it once the answer is
+      // written (httplib writes nothing to a socket it cannot read).
+      res.set_header("Connection", "close");
+      stop_reading_after_answer = true;
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return security_.Check(req, res) ? httplib::Server::HandlerResponse::Unhandled
                                      : httplib::Server::HandlerResponse::Handled;
   });
@@ -118,8 +169,13 @@ void HttpServer::Impl::Configure() {
         spdlog::error("http: {} {}: {}", req.method, req.path, what);
         SendJson(res, 500, ErrorObject("internal", "Internal error: " + what));
       });
-  server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  // Called on the request's worker thread once its answer is written.
+  server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     spdlog::debug("http: {} {} {} -> {}", req.remote_addr, req.method, req.path, res.status);
+    if (stop_reading_after_answer) {
+      stop_reading_after_answer = false;
+      ShutdownReadingFrom(port_, req.remote_addr, req.remote_port);
+    }
   });
 
   RegisterStaticRoutes(server_);
@@ -144,6 +200,7 @@ Status HttpServer::Impl::Listen() {
   }
   thread_ = std::thread([this] {
     if (!server_.listen_after_bind()) spdlog::error("http: the server stopped with an error");
+    listen_ended_ = true;
   });
   // listen_after_bind has no "ready" callback: wait until it runs.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -165,7 +222,17 @@ void HttpServer::Impl::Stop() {
   ctx_->stopping = true;
   if (ctx_->watcher) ctx_->watcher->Stop();  // ends open event streams
   server_.stop();
-  if (thread_.joinable()) thread_.join();
+  // httplib's stop() waits for every worker, and a worker reading a request
+  // waits for its client: one that trickles a header a second would hold
+  // the daemon's exit (and its lock) for as long as it likes. Reads of the
+  // connections still open are ended until the workers are gone.
+  if (thread_.joinable()) {
+    while (!listen_ended_) {
+      ShutdownConnectionsOnPort(port_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    thread_.join();
+  }
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const QueueOptions& queue_options,

@@ -2,6 +2,7 @@
 #include "security.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "server_context.h"
@@ -88,11 +89,18 @@ SecurityPolicy::SecurityPolicy(const HttpOptions& options)
 Role SecurityPolicy::RoleOf(const httplib::Request& req) const {
   if (options_.token.empty() && options_.read_only_token.empty()) return Role::kFull;
   const std::string auth = req.get_header_value("Authorization");
-  static const std::string kPrefix = "Bearer ";
-  if (auth.size() <= kPrefix.size() || auth.compare(0, kPrefix.size(), kPrefix) != 0) {
+  // "Bearer <token>": the scheme's name is case-insensitive (RFC 9110
+  // §11.1), and one or more spaces may follow it.
+  static const std::string kScheme = "bearer";
+  if (auth.size() <= kScheme.size() || auth[kScheme.size()] != ' ' ||
+      !std::equal(kScheme.begin(), kScheme.end(), auth.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
     return Role::kNone;
   }
-  std::string presented = auth.substr(kPrefix.size());
+  const size_t token_start = auth.find_first_not_of(' ', kScheme.size());
+  if (token_start == std::string::npos) return Role::kNone;
+  std::string presented = auth.substr(token_start);
   if (!options_.token.empty() && ConstantTimeEquals(presented, options_.token)) {
     return Role::kFull;
   }

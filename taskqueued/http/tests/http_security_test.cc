@@ -1,5 +1,8 @@
 // Token, read-only token, bind, same-origin (CSRF), Host (DNS rebinding),
 // body size and rate limits, static files.
+#include <chrono>
+#include <sstream>
+
 #include "http_test_fixture.h"
 
 namespace taskqueue::http::testing {
@@ -29,6 +32,12 @@ TEST_F(SecurityTest, TokenIsRequiredForTheApiNotForThePage) {
   EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Bearer wrong"}})->status, 401);
   EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Basic s3cret-token"}})->status, 401);
   EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Bearer s3cret-token"}})->status, 200);
+  // The scheme's name in any case, with any number of spaces after it.
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "bearer s3cret-token"}})->status, 200);
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "BEARER  s3cret-token"}})->status,
+            200);
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Bearers3cret-token"}})->status, 401);
+  EXPECT_EQ(client_->Get("/api/v1/stats", {{"Authorization", "Bearer "}})->status, 401);
   EXPECT_EQ(client_->Get("/")->status, 200);  // the login page itself
   EXPECT_EQ(client_->Get("/assets/app.js")->status, 200);
 
@@ -133,6 +142,69 @@ TEST_F(SecurityTest, HugeBodiesGet413AndStoreNothing) {
   EXPECT_EQ(Total(), 0);
   // The server is still fine.
   EXPECT_EQ(client_->Get("/stats")->status, 200);
+}
+
+TEST_F(SecurityTest, BodiesWithoutAWholeContentLengthAreRefusedUnread) {
+  StartServer();
+  // No Connection: close below: the server must close a connection whose
+  // body it did not read (RawRequest reads until then, 5 s at most).
+  const auto started = std::chrono::steady_clock::now();
+  std::string chunk = R"({"type": "email"})";
+  std::string response = RawRequest(
+      "POST /job HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      (std::stringstream() << std::hex << chunk.size()).str() + "\r\n" + chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 411", 0), 0u) << response;
+  EXPECT_NE(response.find("length_required"), std::string::npos) << response;
+  EXPECT_NE(response.find("Connection: close"), std::string::npos) << response;
+
+  response = RawRequest(
+      "POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Content-Length: -5\r\n\r\n{}");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("Content-Length '-5' is not a whole number"), std::string::npos)
+      << response;
+
+  const std::string body = R"({"type": "email"})";
+  response = RawRequest(
+      "POST /job HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("two different Content-Length"), std::string::npos) << response;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  EXPECT_EQ(Total(), 0);
+
+  // The same length twice is one length.
+  response = RawRequest(
+      "POST /job HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_EQ(Total(), 1);
+}
+
+TEST_F(SecurityTest, StopDoesNotWaitForAClientStillSendingItsRequest) {
+  StartServer();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string partial = "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n";  // no end
+  ASSERT_EQ(send(fd, partial.data(), partial.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(partial.size()));
+  // A complete request answered first: the server is reading the partial one.
+  EXPECT_EQ(client_->Get("/stats")->status, 200);
+  // The server reads a request for up to 10 s between two bytes (httplib's
+  // read timeout); a daemon told to stop must not wait for it.
+  const auto started = std::chrono::steady_clock::now();
+  StopServer();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  close(fd);
 }
 
 TEST_F(SecurityTest, RateLimitGives429) {
