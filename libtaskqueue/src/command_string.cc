@@ -122,6 +122,12 @@ Result<ParsedCommand> ParseCommandString(std::string_view text) {
     return Status::InvalidArgument(
         "whitespace before the command at position 1 (the command must come first)");
   }
+  // Valid UTF-8, but no program's argument can hold it: exec would cut the
+  // argument there, and the task would run something else than it says.
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Status::InvalidArgument("a NUL byte at position " + Pos(nul) +
+                                   " (no program argument can hold one)");
+  }
   if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
     return Status::InvalidArgument("a byte that is not UTF-8 text at position " + Pos(bad));
   }

@@ -507,6 +507,13 @@ TEST_F(QueueBadInputTest, EmptyAndMalformedCommands) {
     EXPECT_TRUE(r.status().IsInvalidArgument()) << text;
     EXPECT_THAT(r.status().message(), HasSubstr(where)) << text;
   }
+  // A NUL byte (JSON and HTTP can carry one): exec would cut the argument
+  // there and run something else than the task says.
+  const std::string with_nul("noop 2\0; rm -rf /", 17);
+  auto nul = (*q)->QueueTask(with_nul);
+  ASSERT_FALSE(nul.ok());
+  EXPECT_TRUE(nul.status().IsInvalidArgument());
+  EXPECT_THAT(nul.status().message(), HasSubstr("NUL byte at position 7"));
   // Well-formed UTF-8 of every length is fine.
   auto utf8 = (*q)->QueueTask("noop caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   ASSERT_TQ_OK(utf8);

@@ -99,6 +99,9 @@ TEST_F(ApiV1Test, StatusCodesAndErrorObject) {
       {"POST", "/api/v1/tasks", R"({"command": "email", "options": {"colour": 1}})", 400,
        "invalid_argument"},
       {"POST", "/api/v1/tasks", R"({"command": "email 'open"})", 400, "invalid_argument"},
+      // JSON can carry a NUL byte; no program argument can.
+      {"POST", "/api/v1/tasks", R"({"command": "email 2\u0000; rm -rf /"})", 400,
+       "invalid_argument"},
       {"POST", "/api/v1/tasks", R"({"command": "email", "at": "noon"})", 400, "invalid_argument"},
   };
   for (const Case& c : cases) {

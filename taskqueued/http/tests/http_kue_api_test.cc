@@ -411,6 +411,11 @@ TEST_F(KueApiTest, PostJobErrorsAndMapping) {
     if (body.is_array()) body = body[0];
     EXPECT_EQ(body, json({{"error", c.error}})) << c.body;
   }
+  // JSON can carry a NUL byte in an arg; no program argument can.
+  r = client_->Post("/job", R"({"type": "email", "data": {"args": ["2\u0000; rm -rf /"]}})",
+                    "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(Body(r)["error"].get<std::string>().find("NUL byte"), std::string::npos) << r->body;
   // Nested data is not a flat userdata object.
   r = client_->Post("/job", R"({"type": "email", "data": {"to": {"name": "tj"}}})",
                     "application/json");
