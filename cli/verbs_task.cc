@@ -196,10 +196,14 @@ int RunRetry(Context& ctx) {
       ctx.Fail(st);
       continue;
     }
+    // The task's id as every other verb shows it, in either file (a retry
+    // waiting in the scheduler keeps the id it was queued with).
     auto task = (*queue)->FindTask((*ids)[i]);
-    const std::string uuid = task.ok() && *task
-                                 ? (*task)->uuid()
-                                 : "TQ:TaskQueue-Scheduler:" + std::to_string((*ids)[i]);
+    if (task.ok() && !*task) {
+      auto scheduler = ctx.OpenScheduler(false);
+      if (scheduler.ok()) task = (*scheduler)->IsTaskScheduled((*ids)[i]);
+    }
+    const std::string uuid = task.ok() && *task ? (*task)->uuid() : ctx.args()[i];
     done.push_back(uuid);
     if (!ctx.json()) std::cout << uuid << " will run again\n";
   }

@@ -376,9 +376,12 @@ Status Queue::Retry(int64_t id) {
     if (!t) return Status::OK();
     in_queue = true;
     if (t->state == TaskState::kProcessing) {
-      return Status::InvalidArgument("Task " + t->uuid() + " is running");
+      return Status::Aborted("Task " + t->uuid() + " is running; it cannot be retried.");
     }
-    if (!t->finished()) return Status::OK();  // already waiting to run
+    if (!t->finished()) {
+      return Status::Aborted("Task " + t->uuid() + " is " + TaskStateName(t->state) +
+                             ", not finished: there is nothing to retry.");
+    }
     t->state = TaskState::kWaiting;
     t->attempts_made = 0;
     t->error.clear();
@@ -396,12 +399,17 @@ Status Queue::Retry(int64_t id) {
     return Status::OK();
   }));
   if (in_queue) return Status::OK();
-  // A retry waiting in the scheduler: make it due now.
+  // A retry waiting in the scheduler: make it due now. A task that has not
+  // run yet keeps its time (it did not fail).
   bool found = false;
   TQ_RETURN_IF_ERROR(engine_->store().WithSched(true, [&](state::SchedTxn& txn) {
     auto t = txn.Get(id);
     if (!t) return Status::OK();
     found = true;
+    if (t->attempts_made == 0) {
+      return Status::Aborted("Task " + t->uuid() +
+                             " is scheduled and has not run yet: there is nothing to retry.");
+    }
     t->run_at = engine_->Now();
     txn.Update(*t);
     return Status::OK();

@@ -184,6 +184,36 @@ TEST_F(CliControlTest, RetryRunsAFailedTaskAgain) {
   EXPECT_EQ(Ctl({"retry", "x"}).exit_code, 2);
 }
 
+TEST_F(CliControlTest, RetryRefusesATaskThatDidNotFail) {
+  // Scheduled and never run: it keeps its time.
+  auto scheduled = CtlJson({"schedule", "at", "2099-01-01T00:00Z", "noop later"});
+  const std::string later = scheduled[0]["id"];
+  const auto run_at = CtlJson({"find", "task", later})[0]["run_at"];
+  auto r = Ctl({"retry", later});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("has not run yet"));
+  EXPECT_EQ(CtlJson({"find", "task", later})[0]["run_at"], run_at);
+  // Waiting to run.
+  const std::string waiting = QueueOne("noop soon");
+  r = Ctl({"retry", waiting});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("is waiting, not finished"));
+}
+
+TEST_F(CliControlTest, RetryOfARetryWaitingInTheSchedulerKeepsItsId) {
+  WriteShellPlugin("exitwith", "exit \"$1\"");
+  auto queued = CtlJson({"queue", "--attempts", "3", "--backoff", "fixed:3600", "exitwith 1"});
+  const std::string id = queued[0]["id"];
+  ProcessOne();  // fails; the next attempt waits an hour in the scheduler
+  auto t = CtlJson({"find", "task", id})[0];
+  EXPECT_EQ(t["state"], "scheduled");
+  EXPECT_EQ(t["id"], id);
+  auto r = CtlJson({"retry", id});
+  EXPECT_EQ(r["ids"], nlohmann::json::array({id}));  // as every other verb shows it
+  EXPECT_LE(CtlJson({"find", "task", id})[0]["run_at"].get<int64_t>(),
+            t["run_at"].get<int64_t>() - 3000);
+}
+
 TEST_F(CliControlTest, ProgressAndLogLineFromInsideARunningTask) {
   WriteShellPlugin("work",
                    "\"$TQCTL\" progress 5 10 halfway there && \"$TQCTL\" log-line hello from "

@@ -231,6 +231,9 @@ class TASKQUEUE_EXPORT Queue {
   Status Progress(int64_t id, int64_t done, int64_t total, const std::string& data = "");
   Status Log(int64_t id, const std::string& line);
   // A failed (or complete) task runs again: back to waiting, attempts reset.
+  // A retry waiting in the scheduler (a run failed, attempts remain) is made
+  // due now. Aborted for a task in any other state (nothing failed);
+  // NotFound if there is none.
   Status Retry(int64_t id);
   // Deletes a task in any state but processing (and its logs and output).
   Result<bool> Remove(int64_t id);
