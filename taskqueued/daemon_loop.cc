@@ -78,11 +78,22 @@ const QueueSettings& Daemon::CurrentSettings() {
   if (settings_read_ms_ < 0 || now - settings_read_ms_ >= kSettingsMaxAgeMillis) {
     auto s = queue_->Settings();
     if (s.ok()) {
+      // A retention changed by `set` applies now, not at the next hourly
+      // pruning (the man page promises about a second).
+      const bool retention_changed = (s->keep_finished_seconds != settings_.keep_finished_seconds ||
+                                      s->keep_complete_count != settings_.keep_complete_count ||
+                                      s->keep_failed_count != settings_.keep_failed_count ||
+                                      s->keep_events_seconds != settings_.keep_events_seconds);
+      if (retention_changed) next_prune_ms_ = now;
       settings_ = *s;
       settings_read_ms_ = now;
     } else {
       spdlog::error("reading the queue's settings: {}", s.status().message());
     }
+  } else if (!settings_recheck_ms_) {
+    // The wake-up that brought us here may be a `set` made since the last
+    // read: read again once the values are old enough (one wake-up).
+    settings_recheck_ms_ = settings_read_ms_ + kSettingsMaxAgeMillis;
   }
   return settings_;
 }

@@ -306,6 +306,27 @@ TEST(DaemonRunTest, SigtermStopsALongQueueOfInlineWorkBetweenPasses) {
   EXPECT_EQ(*f.queue().Count(TaskState::kProcessing), 0);
 }
 
+// `taskqueuectl set keep_failed_count 1` while the daemon runs: the history
+// is cut within about a second (taskqueuectl(1)), not at the next hourly
+// pruning. The set comes right after the runs, while the daemon's copy of
+// the settings is fresh: it must still read them again.
+TEST(DaemonRunTest, ARetentionSetWhileRunningAppliesAtOnce) {
+  DaemonFixture f;
+  f.plugins().Write("fail", {ShellProcessor("fail", "exit 3")});
+  auto daemon = f.StartDaemon();
+  ASSERT_TRUE(daemon);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(f.Enqueue("fail " + std::to_string(i)));
+  for (int64_t id : ids) ASSERT_TRUE(f.WaitForState(id, TaskState::kFailed)) << daemon->Log();
+  ASSERT_TQ_OK(f.queue().SetSetting("keep_failed_count", "1"));
+  EXPECT_TRUE(WaitUntil([&] {
+    auto failed = f.queue().Count(TaskState::kFailed);
+    return failed.ok() && *failed == 1;
+  })) << daemon->Log();
+  EXPECT_TRUE(f.Find(ids[2])) << "the newest failure is the one kept";
+  StopDaemon(*daemon);
+}
+
 TEST(DaemonRunTest, OutputIsCutAtMaxOutputBytes) {
   DaemonFixture f;
   // 6,000 bytes of output.
