@@ -163,10 +163,15 @@ int RunLog(Context& ctx) {
     }
   }
   if (ctx.json()) {
+    // No progress message is null, as in the task objects of find and list.
+    const auto& message = (*task)->progress_data;
     nlohmann::json doc = {
-        {"id", (*task)->uuid()},           {"state", TaskStateName((*task)->state)},
-        {"progress", (*task)->progress},   {"progress_data", (*task)->progress_data},
-        {"logs", nlohmann::json::array()}, {"output", output}};
+        {"id", (*task)->uuid()},
+        {"state", TaskStateName((*task)->state)},
+        {"progress", (*task)->progress},
+        {"progress_data", message.empty() ? nlohmann::json() : nlohmann::json(message)},
+        {"logs", nlohmann::json::array()},
+        {"output", output}};
     for (const auto& line : *logs) doc["logs"].push_back(LogLineToJson(line));
     PrintJson(doc);
     return kExitOk;

@@ -241,6 +241,9 @@ TEST_F(CliInspectTest, LogOfATaskWithoutOutput) {
   EXPECT_EQ(j["id"], q[0]["id"]);
   EXPECT_EQ(j["logs"], nlohmann::json::array());
   EXPECT_EQ(j["output"], "");
+  // No progress message: null, as in the task object.
+  EXPECT_EQ(j["progress_data"], nullptr);
+  EXPECT_EQ(CtlJson({"find", "task", q[0]["id"]})[0]["progress_data"], nullptr);
   EXPECT_EQ(Ctl({"log", "777"}).exit_code, 1);
   EXPECT_EQ(Ctl({"log", "bad-id"}).exit_code, 2);
   EXPECT_EQ(Ctl({"log"}).exit_code, 2);
