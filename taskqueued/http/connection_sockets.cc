@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <functional>
 
 namespace taskqueue::http {
 namespace {
@@ -23,69 +22,66 @@ int PortOf(const sockaddr_storage& addr) {
   return -1;
 }
 
-// Calls `each` with every accepted TCP connection's descriptor whose local
-// port is `local_port`, and its peer's address; stops when it returns false.
-void ForEachConnection(int local_port,
-                       const std::function<bool(int fd, const sockaddr_storage& peer)>& each) {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return;
-  const int dir_fd = dirfd(dir);
-  while (dirent* entry = readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == dir_fd) continue;
-    struct stat st;
-    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    int type = 0, listening = 0;
-    socklen_t len = sizeof(type);
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-        type != SOCK_STREAM) {
-      continue;
-    }
-    len = sizeof(listening);
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-        listening != 0) {
-      continue;
-    }
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
-        PortOf(local) != local_port ||
-        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
-      continue;
-    }
-    if (!each(static_cast<int>(fd), peer)) break;
+// The numeric form of a peer's address, as httplib writes remote_addr.
+std::string NumericHost(const sockaddr_storage& peer) {
+  char host[NI_MAXHOST];
+  const socklen_t len = peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&peer), len, host, sizeof(host), nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
+    return "";
   }
-  closedir(dir);
+  return host;
 }
 
 }  // namespace
 
+std::vector<AcceptedConnection> ConnectionsOnPort(int local_port) {
+  std::vector<AcceptedConnection> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return out;
+  const int dir_fd = dirfd(dir);
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    const long number = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || number == dir_fd) continue;
+    const int fd = static_cast<int>(number);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    int type = 0, listening = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
+    len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening != 0) {
+      continue;
+    }
+    sockaddr_storage local{}, peer{};
+    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        PortOf(local) != local_port ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+      continue;
+    }
+    out.push_back({fd, NumericHost(peer), PortOf(peer)});
+  }
+  closedir(dir);
+  return out;
+}
+
 int ShutdownConnectionsOnPort(int local_port) {
   int count = 0;
-  ForEachConnection(local_port, [&](int fd, const sockaddr_storage&) {
-    if (shutdown(fd, SHUT_RDWR) == 0) ++count;
-    return true;
-  });
+  for (const auto& c : ConnectionsOnPort(local_port)) {
+    if (shutdown(c.fd, SHUT_RDWR) == 0) ++count;
+  }
   return count;
 }
 
 bool ShutdownReadingFrom(int local_port, const std::string& peer_address, int peer_port) {
-  bool found = false;
-  ForEachConnection(local_port, [&](int fd, const sockaddr_storage& peer) {
-    if (PortOf(peer) != peer_port) return true;
-    // Numeric, as httplib writes Request::remote_addr.
-    char host[NI_MAXHOST];
-    const socklen_t len = peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    if (getnameinfo(reinterpret_cast<const sockaddr*>(&peer), len, host, sizeof(host), nullptr, 0,
-                    NI_NUMERICHOST) != 0 ||
-        peer_address != host) {
-      return true;
+  for (const auto& c : ConnectionsOnPort(local_port)) {
+    if (c.peer_port == peer_port && c.peer_address == peer_address) {
+      return shutdown(c.fd, SHUT_RD) == 0;
     }
-    found = shutdown(fd, SHUT_RD) == 0;
-    return false;
-  });
-  return found;
+  }
+  return false;
 }
 
 }  // namespace taskqueue::http

@@ -10,8 +10,20 @@
 #define TASKQUEUED_HTTP_CONNECTION_SOCKETS_H_
 
 #include <string>
+#include <vector>
 
 namespace taskqueue::http {
+
+// An open connection this process accepted.
+struct AcceptedConnection {
+  int fd = -1;
+  std::string peer_address;  // numeric, as httplib's Request::remote_addr
+  int peer_port = 0;
+};
+
+// The TCP connections this process accepted on `local_port` and still has
+// open (not the listening socket).
+std::vector<AcceptedConnection> ConnectionsOnPort(int local_port);
 
 // Shuts down reading and writing on every TCP connection this process
 // accepted on `local_port` (the listening socket itself is left alone).

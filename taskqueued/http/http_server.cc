@@ -14,6 +14,7 @@
 #include "kue_routes.h"
 #include "security.h"
 #include "server_context.h"
+#include "slow_request_guard.h"
 #include "sse.h"
 #include "static_assets.h"
 
@@ -33,6 +34,7 @@ class HttpServer::Impl {
 
   std::unique_ptr<ServerContext> ctx_;
   SecurityPolicy security_;
+  SlowRequestGuard guard_{ctx_->options.request_deadline};  // outlives server_'s pool
   httplib::Server server_;
   std::thread thread_;
   std::atomic<bool> listen_ended_{false};  // set when thread_ is about to end
@@ -97,6 +99,18 @@ bool CheckBodyFraming(const httplib::Request& req, httplib::Response& res) {
   return true;
 }
 
+// httplib's worker pool, with each connection's job tracked by the guard.
+class GuardedPool : public httplib::TaskQueue {
+ public:
+  GuardedPool(size_t threads, SlowRequestGuard& guard) : pool_(threads), guard_(guard) {}
+  void enqueue(std::function<void()> job) override { pool_.enqueue(guard_.Track(std::move(job))); }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  SlowRequestGuard& guard_;
+};
+
 // Set by the pre-routing hook for a request refused with its body unread;
 // a worker thread handles one request at a time, start to end.
 thread_local bool stop_reading_after_answer = false;
@@ -107,7 +121,7 @@ void HttpServer::Impl::Configure() {
   const HttpOptions& options = ctx_->options;
   // Event streams hold a thread each for as long as they are open.
   const size_t threads = static_cast<size_t>(std::max(1, options.max_event_streams)) + 16;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_.new_task_queue = [this, threads] { return new GuardedPool(threads, guard_); };
   server_.set_payload_max_length(options.max_body_bytes);
   server_.set_keep_alive_timeout(2);
   server_.set_read_timeout(10);
@@ -122,6 +136,8 @@ void HttpServer::Impl::Configure() {
 
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     DeclareMissingBodyEmpty(req);
+    guard_.HeadersRead(req.remote_addr, req.remote_port,
+                       req.get_header_value("Content-Length") != "0");
     if (!CheckBodyFraming(req, res)) {
       // The body is left unread, and nothing after it on this connection is
       // a request: httplib would parse it line by line (a 20 MB line held
@@ -172,6 +188,7 @@ void HttpServer::Impl::Configure() {
   // Called on the request's worker thread once its answer is written.
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     spdlog::debug("http: {} {} {} -> {}", req.remote_addr, req.method, req.path, res.status);
+    guard_.Answered(req.remote_addr, req.remote_port);
     if (stop_reading_after_answer) {
       stop_reading_after_answer = false;
       ShutdownReadingFrom(port_, req.remote_addr, req.remote_port);
@@ -198,6 +215,7 @@ Status HttpServer::Impl::Listen() {
     }
     port_ = ctx_->options.port;
   }
+  guard_.Start(port_);
   thread_ = std::thread([this] {
     if (!server_.listen_after_bind()) spdlog::error("http: the server stopped with an error");
     listen_ended_ = true;
@@ -233,6 +251,7 @@ void HttpServer::Impl::Stop() {
     }
     thread_.join();
   }
+  guard_.Stop();
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const QueueOptions& queue_options,

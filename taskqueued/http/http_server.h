@@ -9,6 +9,7 @@
 #ifndef TASKQUEUED_HTTP_HTTP_SERVER_H_
 #define TASKQUEUED_HTTP_HTTP_SERVER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -38,6 +39,10 @@ struct HttpOptions {
   bool rate_limit_loopback = false;
   // Most event streams (SSE) open at once; more get 503.
   int max_event_streams = 32;
+  // Time a client has to send a whole request (headers and body), from
+  // opening its connection or from the last answer on it; a connection past
+  // it is closed (slow_request_guard.h).
+  std::chrono::milliseconds request_deadline{10000};
 };
 
 class HttpServer {
