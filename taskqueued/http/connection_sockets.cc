@@ -67,10 +67,20 @@ std::vector<AcceptedConnection> ConnectionsOnPort(int local_port) {
   return out;
 }
 
+bool ShutdownConnection(const AcceptedConnection& c, int how) {
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  if (getpeername(c.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 ||
+      PortOf(peer) != c.peer_port || NumericHost(peer) != c.peer_address) {
+    return false;
+  }
+  return shutdown(c.fd, how) == 0;
+}
+
 int ShutdownConnectionsOnPort(int local_port) {
   int count = 0;
   for (const auto& c : ConnectionsOnPort(local_port)) {
-    if (shutdown(c.fd, SHUT_RDWR) == 0) ++count;
+    if (ShutdownConnection(c, SHUT_RDWR)) ++count;
   }
   return count;
 }
@@ -78,7 +88,7 @@ int ShutdownConnectionsOnPort(int local_port) {
 bool ShutdownReadingFrom(int local_port, const std::string& peer_address, int peer_port) {
   for (const auto& c : ConnectionsOnPort(local_port)) {
     if (c.peer_port == peer_port && c.peer_address == peer_address) {
-      return shutdown(c.fd, SHUT_RD) == 0;
+      return ShutdownConnection(c, SHUT_RD);
     }
   }
   return false;

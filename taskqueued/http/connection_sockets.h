@@ -25,6 +25,11 @@ struct AcceptedConnection {
 // open (not the listening socket).
 std::vector<AcceptedConnection> ConnectionsOnPort(int local_port);
 
+// Shuts `c` down (`how`: SHUT_RD, SHUT_RDWR) if its descriptor still holds
+// that connection: a descriptor closed since the listing may have been
+// reused for another. Returns whether it did.
+bool ShutdownConnection(const AcceptedConnection& c, int how);
+
 // Shuts down reading and writing on every TCP connection this process
 // accepted on `local_port` (the listening socket itself is left alone).
 // Returns how many it shut down.

@@ -76,13 +76,18 @@ void SlowRequestGuard::Run() {
       continue;
     }
     cv_.wait_for(lock, period, [this] { return stopping_; });
-    if (!stopping_) Sweep(SteadyMillis());
+    if (stopping_) break;
+    // The listing reads /proc: not while the workers wait for the lock.
+    lock.unlock();
+    const std::vector<AcceptedConnection> connections = ConnectionsOnPort(port_);
+    lock.lock();
+    Sweep(connections, SteadyMillis());
   }
 }
 
-void SlowRequestGuard::Sweep(int64_t now_ms) {
+void SlowRequestGuard::Sweep(const std::vector<AcceptedConnection>& connections, int64_t now_ms) {
   std::set<Peer> open;
-  for (const AcceptedConnection& c : ConnectionsOnPort(port_)) {
+  for (const AcceptedConnection& c : connections) {
     const Peer peer{c.peer_address, c.peer_port};
     open.insert(peer);
     Waiting& w = peers_[peer];
@@ -90,7 +95,7 @@ void SlowRequestGuard::Sweep(int64_t now_ms) {
     if (w.exempt || now_ms - w.since_ms <= deadline_.count()) continue;
     spdlog::warn("http: closing the connection from {}:{}: no whole request within {} ms",
                  c.peer_address, c.peer_port, deadline_.count());
-    shutdown(c.fd, SHUT_RDWR);
+    ShutdownConnection(c, SHUT_RDWR);
     peers_.erase(peer);
   }
   // Connections closed since: their ports may come back as new clients.

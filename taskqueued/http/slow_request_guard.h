@@ -22,6 +22,9 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
+
+#include "connection_sockets.h"
 
 namespace taskqueue::http {
 
@@ -53,7 +56,8 @@ class SlowRequestGuard {
     int64_t since_ms = 0;  // when the current request's time began
   };
   void Run();
-  void Sweep(int64_t now_ms);  // mu_ held
+  // Closes the connections past the deadline; mu_ held.
+  void Sweep(const std::vector<AcceptedConnection>& connections, int64_t now_ms);
 
   const std::chrono::milliseconds deadline_;
   int port_ = 0;
