@@ -189,13 +189,8 @@ TEST_F(SecurityTest, BodiesWithoutAWholeContentLengthAreRefusedUnread) {
 
 TEST_F(SecurityTest, StopDoesNotWaitForAClientStillSendingItsRequest) {
   StartServer();
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = Connect();
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   const std::string partial = "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n";  // no end
   ASSERT_EQ(send(fd, partial.data(), partial.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(partial.size()));
@@ -213,13 +208,8 @@ TEST_F(SecurityTest, AClientSendingItsRequestTooSlowlyIsCutOff) {
   HttpOptions options;
   options.request_deadline = std::chrono::milliseconds(300);
   StartServer(options);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = Connect();
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   std::string bytes = "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   // A header line every 50 ms, well inside httplib's 10 s between two
   // bytes, until the server closes the connection (or 5 s pass).

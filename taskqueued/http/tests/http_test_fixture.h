@@ -91,22 +91,32 @@ class HttpTest : public ::testing::Test {
     return json::parse(r->body, nullptr, false);
   }
 
-  // Sends `request` as written (httplib's client always adds a
-  // Content-Length) on a new connection and returns everything the server
-  // answers until it closes; "" if nothing came within 5 seconds.
-  std::string RawRequest(const std::string& request) {
+  // A new connection to the server; -1 if it failed. The caller closes it.
+  int Connect() {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return "";
-    timeval timeout{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    if (fd < 0) return -1;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  // Sends `request` as written (httplib's client always adds a
+  // Content-Length) on a new connection and returns everything the server
+  // answers until it closes; "" if nothing came within 5 seconds.
+  std::string RawRequest(const std::string& request) {
+    int fd = Connect();
+    if (fd < 0) return "";
+    timeval timeout{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     std::string out;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(request.size())) {
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
       char buf[4096];
       ssize_t n;
       while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) out.append(buf, static_cast<size_t>(n));
